@@ -1,0 +1,596 @@
+"""SGDLogisticClassifier: parameters, input validation, preparation, attributes.
+
+    fit / partial_fit
+      1. validate   _validate_params (constraints), validate_data, labels
+      2. prepare    _prepare: label codes, class x sample weights, validation
+                    split, starting weights and kernel state (copies)
+      3. train      _training.run_epochs: kernel epochs + stopping rules
+      4. attributes _commit: coef_, intercept_, t_, n_iter_ ... (only on success)
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from joblib import effective_n_jobs
+from scipy.special import expit, log_expit, logsumexp
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
+from sklearn.model_selection import StratifiedShuffleSplit
+from sklearn.utils import check_random_state, compute_class_weight
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+from . import _kernel
+from ._schedule import optimal_t0
+from ._training import Data, Parameters, Stopping, run_epochs
+
+
+class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
+    """Logistic regression trained by stochastic gradient descent.
+
+    A drop-in for ``SGDClassifier(loss="log_loss")``: the same per-example
+    algorithm, schedules, penalties and parameters, run by a typed Cython
+    kernel that reads each example once per epoch for all classes.
+
+    For each example (x, y) in a random order, with margin p = w . x + b and
+    y in {0, 1}, the log loss log(1 + exp(p)) - y p has gradient
+    (sigmoid(p) - y) x with respect to w (the chain rule through p), so SGD
+    steps ``w -= eta * (sigmoid(p) - y) * x`` (times the sample and class
+    weights), after shrinking w by the L2 penalty and before truncating it by
+    the L1 penalty. One pass over the data is an epoch.
+
+    Parameters
+    ----------
+    penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
+        Regulariser added to the log loss.
+    alpha : float, default=1e-4
+        Regularisation strength; also sets the "optimal" learning rate.
+    l1_ratio : float in [0, 1], default=0.15
+        Share of L1 in the elastic net (used only with ``penalty="elasticnet"``).
+    fit_intercept : bool, default=True
+        Whether to learn an intercept.
+    max_iter : int, default=1000
+        Maximum number of epochs (passes over the data) of ``fit``.
+    tol : float or None, default=1e-3
+        Stop when the training objective (or, with early stopping, the
+        validation accuracy) has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs. None: run ``max_iter`` epochs.
+    shuffle : bool, default=True
+        Visit the examples in a fresh random order every epoch.
+    verbose : int, default=0
+        Print one line per epoch when positive.
+    n_jobs : int or None, default=None
+        Threads for multiclass problems (the classes are split across threads;
+        the results do not depend on it). None means 1 unless in a joblib context.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling and the early-stopping split.
+    learning_rate : {"optimal", "constant", "invscaling", "adaptive"}, default="optimal"
+        Step-size schedule: ``1 / (alpha (t0 + t - 1))``, ``eta0``,
+        ``eta0 / t ** power_t``, or ``eta0`` divided by 5 on each plateau.
+    eta0 : float > 0, default=0.01
+        Initial step of the "constant", "invscaling" and "adaptive" schedules.
+    power_t : float >= 0, default=0.5
+        Exponent of the "invscaling" schedule.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified) and
+        stop when its accuracy stops improving.
+    validation_fraction : float in (0, 1), default=0.1
+        Share of the data held out for early stopping.
+    n_iter_no_change : int, default=5
+        Epochs without improvement before stopping (or, for "adaptive",
+        before dividing the step by 5).
+    class_weight : dict, "balanced" or None, default=None
+        Weight of each class; multiplies ``sample_weight``. "balanced" uses
+        ``n_samples / (n_classes * np.bincount(y))``.
+    warm_start : bool, default=False
+        Start ``fit`` from the previous solution.
+    average : bool or int, default=False
+        Averaged SGD: ``coef_`` is the average of the iterates from update
+        number ``average`` on (True means from the first update).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Weights; float32 when trained on float32 data.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_iter_ : int
+        Epochs run by the last call (the maximum over classes).
+    t_ : float
+        Number of weight updates so far, plus one (counted as
+        SGDClassifier does: ``n_iter_ * n_samples`` per call).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when X was a DataFrame with string column names.
+
+    See Also
+    --------
+    sklearn.linear_model.SGDClassifier : the scikit-learn estimator this mirrors.
+    sklearn.linear_model.LogisticRegression : batch solvers of the same model.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sgdclf import SGDLogisticClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), SGDLogisticClassifier(random_state=0))
+    >>> clf.fit(X, y).score(X, y) > 0.95
+    True
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    _parameter_constraints: dict = {
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "fit_intercept": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
+        "shuffle": ["boolean"],
+        "verbose": ["verbose"],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "learning_rate": [StrOptions(set(_kernel.SCHEDULES))],
+        "eta0": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "warm_start": ["boolean"],
+        "average": [Interval(Integral, 0, None, closed="neither"), "boolean"],
+    }
+
+    def __init__(
+        self,
+        *,
+        penalty="l2",
+        alpha=1e-4,
+        l1_ratio=0.15,
+        fit_intercept=True,
+        max_iter=1000,
+        tol=1e-3,
+        shuffle=True,
+        verbose=0,
+        n_jobs=None,
+        random_state=None,
+        learning_rate="optimal",
+        eta0=0.01,
+        power_t=0.5,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        class_weight=None,
+        warm_start=False,
+        average=False,
+    ):
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.shuffle = shuffle
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.average = average
+
+    # ------------------------------------------------------------ public API
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+        """Fit the model by SGD for up to ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. C-contiguous float32/float64 arrays and CSR
+            matrices are used without a copy.
+        y : array-like of shape (n_samples,)
+            Class labels, of any type.
+        coef_init : ndarray of shape (n_classes, n_features), default=None
+            Starting weights ((1, n_features) or (n_features,) when binary).
+        intercept_init : ndarray of shape (n_classes,), default=None
+            Starting intercepts.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the examples, multiplied by the class weights.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        self._check_options(partial=False)
+        with _all_or_nothing(self):
+            X, y = self._validate_Xy(X, y, reset=True)
+            classes = unique_labels(y)
+            if self.warm_start and hasattr(self, "coef_"):
+                if coef_init is None:
+                    coef_init = _dense(self.coef_)
+                if intercept_init is None:
+                    intercept_init = self.intercept_
+            self._train(
+                X, y, classes, sample_weight, max_iter=self.max_iter, fresh=True,
+                coef_init=coef_init, intercept_init=intercept_init,
+            )
+        if self.tol is not None and self.n_iter_ == self.max_iter:
+            warnings.warn(
+                "Maximum number of iterations reached before convergence. "
+                "Consider increasing max_iter to improve the fit.",
+                ConvergenceWarning,
+            )
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch of SGD over the given examples, continuing the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,)
+            Labels of the chunk; each must be one of ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes; required on the first call, optional afterwards
+            (then it must equal ``classes_``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the examples.
+
+        Returns
+        -------
+        self : object
+            Updated estimator.
+        """
+        fresh = not hasattr(self, "classes_")
+        if fresh:
+            self._check_options(partial=True)
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit."
+                )
+        with _all_or_nothing(self):
+            X, y = self._validate_Xy(X, y, reset=fresh)
+            if classes is None:
+                classes = self.classes_
+            else:
+                classes = unique_labels(classes)
+                if not fresh and not np.array_equal(classes, self.classes_):
+                    raise ValueError(
+                        f"classes={classes!r} is not the same as on the first call "
+                        f"to partial_fit, which was {self.classes_!r}."
+                    )
+            unknown = np.setdiff1d(np.unique(y), classes)
+            if unknown.size:
+                raise ValueError(
+                    f"y contains labels {unknown.tolist()} that are not in "
+                    f"classes {classes.tolist()}."
+                )
+            self._train(X, y, classes, sample_weight, max_iter=1, fresh=fresh)
+        return self
+
+    def predict_proba(self, X):
+        """Class probabilities: the sigmoid of the decision function.
+
+        For more than two classes, the one-vs-rest sigmoids are normalised to
+        sum to one (computed in log space, so they stay finite and exact at
+        extreme margins).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return np.column_stack([expit(-scores), expit(scores)])
+        return np.exp(self._ovr_log_proba(scores))
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, finite for any margin.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return np.column_stack([log_expit(-scores), log_expit(scores)])
+        return self._ovr_log_proba(scores)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    # ------------------------------------------------------------ 1. validate
+
+    def _check_options(self, *, partial):
+        self._validate_params()
+        if self.learning_rate == "optimal" and self.alpha == 0:
+            raise ValueError(
+                "alpha must be > 0 with learning_rate='optimal': the optimal "
+                "schedule's step is 1 / (alpha * t)."
+            )
+        if partial and self.early_stopping:
+            raise ValueError("early_stopping must be False with partial_fit.")
+        if partial and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit, which "
+                "sees one chunk at a time. Compute the weights once with "
+                "sklearn.utils.compute_class_weight('balanced', classes=classes, "
+                "y=y) on (a sample of) all labels and pass them as a dict."
+            )
+
+    def _validate_Xy(self, X, y, *, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            order="C",
+            accept_large_sparse=True,
+            reset=reset,
+        )
+        check_classification_targets(y)
+        if sp.issparse(X) and X.indices.dtype != X.indptr.dtype:
+            X.indices = X.indices.astype(np.int64)
+            X.indptr = X.indptr.astype(np.int64)
+        return X, y
+
+    # ------------------------------------------------------------ 2. prepare
+
+    def _train(self, X, y, classes, sample_weight, *, max_iter, fresh,
+               coef_init=None, intercept_init=None):
+        n_samples, n_features = X.shape
+        if len(classes) < 2:
+            raise ValueError(
+                "The training data must contain at least 2 classes; got "
+                f"{len(classes)} class: {list(classes)}."
+            )
+        if not fresh and n_features != self.coef_.shape[1]:
+            raise ValueError(
+                f"X has {n_features} features, but the model was trained with "
+                f"{self.coef_.shape[1]}."
+            )
+        dtype = X.dtype
+        y_code = np.searchsorted(classes, y).astype(np.int32)
+        class_weight = compute_class_weight(self.class_weight, classes=classes, y=y)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64,
+            allow_all_zero_weights=self.early_stopping,
+        )
+        weight = np.ascontiguousarray(sample_weight * class_weight[y_code], dtype=dtype)
+
+        n_models = 1 if len(classes) == 2 else len(classes)
+        params = self._starting_parameters(
+            n_models, n_features, dtype, fresh, coef_init, intercept_init
+        )
+        if n_models == 1:
+            params.model_class = np.array([1], dtype=np.int32)
+        else:
+            params.model_class = np.arange(n_models, dtype=np.int32)
+
+        validation = self._validation_split(y, weight) if self.early_stopping else None
+        train_rows = np.arange(n_samples, dtype=np.int64)
+        if validation is not None:
+            train_rows = train_rows[~validation]
+        data = Data(X=X, y_code=y_code, sample_weight=weight, train_rows=train_rows)
+
+        track = bool(self.verbose) or (self.tol is not None and not self.early_stopping)
+        options = dict(
+            penalty=_kernel.PENALTIES[self.penalty],
+            alpha=float(self.alpha),
+            l1_ratio=float(self.l1_ratio),
+            schedule=_kernel.SCHEDULES[self.learning_rate],
+            eta0=float(self.eta0),
+            power_t=float(self.power_t),
+            optimal_init=optimal_t0(self.alpha) if self.learning_rate == "optimal" else 0.0,
+            fit_intercept=bool(self.fit_intercept),
+            average_start=float(self.average),
+            track_objective=track,
+        )
+        stopping = Stopping(
+            max_iter=max_iter,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            adaptive=self.learning_rate == "adaptive",
+            validation_score=(
+                None if validation is None
+                else _ValidationScore(X[validation], y_code[validation],
+                                      weight[validation], params, self.average)
+            ),
+        )
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+
+        # -------------------------------------------------------- 3. train
+        n_iter = run_epochs(
+            data, params, options, stopping,
+            rng=np.random.default_rng(seed), shuffle=self.shuffle,
+            n_jobs=effective_n_jobs(self.n_jobs), verbose=self.verbose,
+        )
+
+        # -------------------------------------------------------- 4. attributes
+        # As SGDClassifier, t_ counts every sample of every epoch (validation too).
+        t_start = 1.0 if fresh else self.t_
+        self._commit(classes, params, int(n_iter.max()), t_start + n_iter.max() * n_samples)
+
+    def _starting_parameters(self, n_models, n_features, dtype, fresh,
+                             coef_init, intercept_init):
+        """Copies of the weights to train (the model is untouched until commit)."""
+        averaging = bool(self.average)
+        l1 = self.penalty in ("l1", "elasticnet")
+        state = np.zeros(n_models, dtype=_kernel.MODEL_STATE_DTYPE)
+        state["t"] = 1.0 if fresh else self.t_
+        state["eta"] = self.eta0
+        empty = np.zeros((0, n_features), dtype=dtype)
+        if fresh:
+            coef = _initial(coef_init, (n_models, n_features), dtype, "coef_init")
+            state["intercept"] = _initial(intercept_init, (n_models,), dtype,
+                                          "intercept_init")
+            average_coef = np.zeros_like(coef) if averaging else empty
+            l1_q = np.zeros_like(coef) if l1 else empty
+        else:
+            source = self._standard_coef if hasattr(self, "_standard_coef") else self.coef_
+            coef = np.array(_dense(source), dtype=dtype, order="C")
+            state["intercept"] = getattr(self, "_standard_intercept", self.intercept_)
+            average_coef = empty
+            if averaging:
+                average_coef = np.array(
+                    getattr(self, "_average_coef", np.zeros_like(coef)), dtype=dtype
+                )
+                state["average_intercept"] = getattr(
+                    self, "_average_intercept", np.zeros(n_models)
+                )
+            l1_q = empty
+            if l1:
+                l1_q = np.array(getattr(self, "_l1_q", np.zeros_like(coef)), dtype=dtype)
+                if l1_q.shape != coef.shape:
+                    l1_q = np.zeros_like(coef)
+                state["l1_u"] = getattr(self, "_l1_u", np.zeros(n_models))
+        return Parameters(coef=coef, average_coef=average_coef, l1_q=l1_q,
+                          state=state, model_class=None)
+
+    def _validation_split(self, y, weight):
+        """Boolean mask of the stratified early-stopping validation rows."""
+        splitter = StratifiedShuffleSplit(
+            test_size=self.validation_fraction, random_state=self.random_state
+        )
+        try:
+            _, val = next(splitter.split(np.zeros((len(y), 1)), y))
+        except ValueError as exc:
+            raise ValueError(
+                f"Cannot hold out validation_fraction={self.validation_fraction} "
+                f"of {len(y)} samples for early stopping: {exc} Increase the "
+                "number of samples or validation_fraction, or disable early_stopping."
+            ) from exc
+        if not np.any(weight[val] > 0):
+            raise ValueError(
+                "The sample weights of the early-stopping validation set are all "
+                "zero; use another random_state or disable early_stopping."
+            )
+        mask = np.zeros(len(y), dtype=bool)
+        mask[val] = True
+        return mask
+
+    # ------------------------------------------------------------ 4. attributes
+
+    def _commit(self, classes, params, n_iter, t):
+        state = params.state
+        dtype = params.coef.dtype
+        self.classes_ = classes
+        self.n_iter_ = n_iter
+        self.t_ = float(t)
+        if self.penalty in ("l1", "elasticnet"):
+            self._l1_q = params.l1_q
+            self._l1_u = state["l1_u"].copy()
+        standard_intercept = state["intercept"].astype(dtype)
+        if self.average:
+            self._standard_coef = params.coef
+            self._standard_intercept = standard_intercept
+            self._average_coef = params.average_coef
+            self._average_intercept = state["average_intercept"].astype(dtype)
+            if self.average <= self.t_ - 1:
+                self.coef_ = self._average_coef
+                self.intercept_ = self._average_intercept
+            else:
+                self.coef_ = self._standard_coef
+                self.intercept_ = self._standard_intercept
+        else:
+            for name in ("_standard_coef", "_standard_intercept",
+                         "_average_coef", "_average_intercept"):
+                self.__dict__.pop(name, None)
+            self.coef_ = params.coef
+            self.intercept_ = standard_intercept
+
+    @staticmethod
+    def _ovr_log_proba(scores):
+        log_p = log_expit(scores)
+        return log_p - logsumexp(log_p, axis=1, keepdims=True)
+
+
+class _ValidationScore:
+    """Weighted accuracy of model m on the held-out rows (labels in {0, 1})."""
+
+    def __init__(self, X, y_code, weight, params, average):
+        self.X = X
+        self.y_code = y_code
+        self.weight = weight
+        self.params = params
+        self.average = average
+
+    def __call__(self, m):
+        p = self.params
+        st = p.state[m]
+        if self.average and st["t"] - 1 >= self.average:
+            w, b = p.average_coef[m], st["average_intercept"]
+        else:
+            w, b = p.coef[m], st["intercept"]
+        predicted = np.asarray(self.X @ w).ravel() + b > 0
+        truth = self.y_code == p.model_class[m]
+        return float(np.average(predicted == truth, weights=self.weight))
+
+
+class _all_or_nothing:
+    """Restore the estimator's attributes if training fails half-way."""
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def __enter__(self):
+        self.saved = dict(self.estimator.__dict__)
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            self.estimator.__dict__.clear()
+            self.estimator.__dict__.update(self.saved)
+        return False
+
+
+def _dense(coef):
+    return coef.toarray() if sp.issparse(coef) else coef
+
+
+def _initial(value, shape, dtype, name):
+    """Starting array: zeros, or ``value`` checked against ``shape``."""
+    if value is None:
+        return np.zeros(shape, dtype=dtype)
+    value = np.array(_dense(value), dtype=dtype, order="C")
+    if value.size == int(np.prod(shape)) and (
+        value.shape == shape or shape[0] == 1 or (len(shape) == 1 and value.ndim == 0)
+    ):
+        value = value.reshape(shape)
+    if value.shape != shape:
+        raise ValueError(
+            f"{name} has shape {value.shape}; expected {shape} for this data."
+        )
+    if not np.isfinite(value).all():
+        raise ValueError(f"{name} contains NaN or infinity.")
+    return value
