@@ -1,0 +1,355 @@
+"""Every parameter does what it says."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from reference_sgd import reference_sgd
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import compute_class_weight
+
+from sgdclf import SGDLogisticClassifier
+
+
+@pytest.fixture(scope="module")
+def binary():
+    X, y = make_classification(
+        800, 20, n_informative=5, class_sep=1.5, flip_y=0.01,
+        n_clusters_per_class=1, random_state=1,
+    )
+    return (X - X.mean(0)) / X.std(0), y
+
+
+@pytest.fixture(scope="module")
+def multi():
+    X, y = make_classification(900, 15, n_informative=8, n_classes=4, random_state=2)
+    return (X - X.mean(0)) / X.std(0), y
+
+
+def test_l1_zeroes_coefficients(binary):
+    X, y = binary
+    l1 = SGDLogisticClassifier(penalty="l1", alpha=3e-3, random_state=0).fit(X, y)
+    l2 = SGDLogisticClassifier(penalty="l2", alpha=3e-3, random_state=0).fit(X, y)
+    assert np.sum(l1.coef_ == 0) >= 5  # 13 of the 20 features are pure noise
+    assert np.sum(l2.coef_ == 0) == 0
+
+
+def test_larger_alpha_shrinks_weights(binary):
+    X, y = binary
+    norms = [
+        np.linalg.norm(SGDLogisticClassifier(alpha=a, random_state=0).fit(X, y).coef_)
+        for a in (1e-4, 1e-2, 1e-1)
+    ]
+    assert norms[0] > norms[1] > norms[2]
+
+
+@pytest.mark.parametrize("average", [True, 500])
+def test_averaging_equals_naive_reference(binary, average):
+    X, y = binary
+    # A modest constant step keeps the iteration well conditioned, so the
+    # comparison measures the algorithm, not amplified rounding.
+    params = dict(alpha=1e-3, learning_rate="constant", eta0=0.02)
+    clf = SGDLogisticClassifier(
+        average=average, shuffle=False, tol=None, max_iter=2, **params
+    ).fit(X, y)
+    _, _, avg_w, avg_b, _ = reference_sgd(X, y, epochs=2, average=average, **params)
+    assert_allclose(clf.coef_.ravel(), avg_w, rtol=1e-7, atol=1e-12)
+    assert_allclose(clf.intercept_[0], avg_b, rtol=1e-7)
+
+
+def test_average_start_after_training_gives_plain_weights(binary):
+    X, y = binary
+    late = SGDLogisticClassifier(average=10**6, shuffle=False, tol=None, max_iter=2)
+    plain = SGDLogisticClassifier(shuffle=False, tol=None, max_iter=2)
+    assert_allclose(late.fit(X, y).coef_, plain.fit(X, y).coef_)
+
+
+@pytest.mark.parametrize("penalty", ["l2", "l1", "elasticnet"])
+@pytest.mark.parametrize("average", [False, True])
+def test_partial_fit_twice_equals_fit_two_epochs(multi, penalty, average):
+    X, y = multi
+    params = dict(shuffle=False, penalty=penalty, average=average, alpha=1e-3)
+    a = SGDLogisticClassifier(**params, tol=None, max_iter=2).fit(X, y)
+    b = SGDLogisticClassifier(**params)
+    b.partial_fit(X, y, classes=np.unique(y)).partial_fit(X, y)
+    assert_allclose(a.coef_, b.coef_, rtol=1e-10, atol=1e-13)
+    assert_allclose(a.intercept_, b.intercept_, rtol=1e-10, atol=1e-13)
+    assert a.t_ == b.t_
+    assert b.n_iter_ == 1
+
+
+@pytest.mark.parametrize("data", ["binary", "multi"])
+def test_class_weight_equals_sample_weight(data, request):
+    X, y = request.getfixturevalue(data)
+    weights = {c: 0.5 + c for c in np.unique(y)}
+    a = SGDLogisticClassifier(class_weight=weights, random_state=0).fit(X, y)
+    b = SGDLogisticClassifier(random_state=0).fit(
+        X, y, sample_weight=np.array([weights[c] for c in y])
+    )
+    assert_allclose(a.coef_, b.coef_)
+    assert_allclose(a.intercept_, b.intercept_)
+
+
+def test_balanced_class_weight(multi):
+    X, y = multi
+    keep = (y != 0) | (np.arange(len(y)) % 5 == 0)  # class 0 becomes rare
+    X, y = X[keep], y[keep]
+    cw = compute_class_weight("balanced", classes=np.unique(y), y=y)
+    a = SGDLogisticClassifier(class_weight="balanced", random_state=0).fit(X, y)
+    b = SGDLogisticClassifier(random_state=0).fit(X, y, sample_weight=cw[y])
+    assert_allclose(a.coef_, b.coef_)
+    plain = SGDLogisticClassifier(random_state=0).fit(X, y)
+    # Balancing makes the rare class predicted more often.
+    assert np.sum(a.predict(X) == 0) > np.sum(plain.predict(X) == 0)
+
+
+def test_sample_weight_zero_is_like_absent_gradient(binary):
+    X, y = binary
+    sw = np.ones(len(y))
+    sw[::2] = 0.0
+    params = dict(alpha=1e-3, learning_rate="constant", eta0=0.02)
+    clf = SGDLogisticClassifier(shuffle=False, tol=None, max_iter=1, **params)
+    clf.fit(X, y, sample_weight=sw)
+    w, b, *_ = reference_sgd(X, y, sw, epochs=1, **params)
+    assert_allclose(clf.coef_.ravel(), w, rtol=1e-9)
+
+
+def test_warm_start_and_coef_init(binary):
+    X, y = binary
+    first = SGDLogisticClassifier(max_iter=3, tol=None, shuffle=False).fit(X, y)
+    warm = clone(first).set_params(warm_start=True)
+    warm.fit(X, y)
+    coef_after_warm = warm.coef_.copy()
+    warm.fit(X, y)  # starts from coef_after_warm
+    init = SGDLogisticClassifier(max_iter=3, tol=None, shuffle=False).fit(
+        X, y, coef_init=coef_after_warm, intercept_init=warm.intercept_ * 0 + 0
+    )
+    explicit = SGDLogisticClassifier(max_iter=3, tol=None, shuffle=False).fit(
+        X, y, coef_init=first.coef_, intercept_init=first.intercept_
+    )
+    again = clone(first).set_params(warm_start=True)
+    again.coef_, again.intercept_ = first.coef_.copy(), first.intercept_.copy()
+    again.fit(X, y)
+    assert_allclose(again.coef_, explicit.coef_)
+    assert not np.allclose(init.coef_, first.coef_)
+    cold = clone(first).fit(X, y)
+    assert_allclose(cold.coef_, first.coef_)
+
+
+def test_coef_init_shape_is_checked(multi):
+    X, y = multi
+    with pytest.raises(ValueError, match="coef_init has shape"):
+        SGDLogisticClassifier().fit(X, y, coef_init=np.zeros((2, X.shape[1])))
+    with pytest.raises(ValueError, match="intercept_init has shape"):
+        SGDLogisticClassifier().fit(X, y, intercept_init=np.zeros(3))
+
+
+def test_early_stopping_stops_and_uses_the_split(binary):
+    X, y = binary
+    es = SGDLogisticClassifier(
+        early_stopping=True, n_iter_no_change=3, random_state=0, max_iter=1000
+    ).fit(X, y)
+    assert es.n_iter_ < 100
+    # 10% of 800 rows are held out: t_ counts them (as SGDClassifier does),
+    # but only the training rows update the model. A different split (another
+    # random_state) gives a different model.
+    other = clone(es).set_params(random_state=1).fit(X, y)
+    assert not np.allclose(es.coef_, other.coef_)
+    # Correct validation labels: early stopping keeps a good model.
+    assert es.score(X, y) > 0.9
+
+
+def test_early_stopping_scores_correct_labels(binary):
+    """SGDClassifier compares {0,1} labels with {-1,1} predictions; we do not:
+    with a huge n_iter_no_change nothing stops early, and the validation score
+    is the true held-out accuracy."""
+    from sgdclf import _classifier
+
+    X, y = binary
+    seen = []
+    original = _classifier._ValidationScore.__call__
+
+    def spy(self, m):
+        score = original(self, m)
+        seen.append(score)
+        return score
+
+    _classifier._ValidationScore.__call__ = spy
+    try:
+        SGDLogisticClassifier(
+            early_stopping=True, max_iter=3, tol=None, random_state=0
+        ).fit(X, y)
+    finally:
+        _classifier._ValidationScore.__call__ = original
+    assert len(seen) == 3
+    assert min(seen) > 0.85
+
+
+def test_tol_stops_and_none_runs_max_iter(binary):
+    X, y = binary
+    stopped = SGDLogisticClassifier(tol=1e-3, random_state=0).fit(X, y)
+    assert stopped.n_iter_ < 100
+    full = SGDLogisticClassifier(tol=None, max_iter=37, random_state=0).fit(X, y)
+    assert full.n_iter_ == 37
+
+
+def test_convergence_warning(binary):
+    X, y = binary
+    with pytest.warns(ConvergenceWarning):
+        SGDLogisticClassifier(max_iter=2, random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        SGDLogisticClassifier(max_iter=2, tol=None, random_state=0).fit(X, y)
+
+
+def test_adaptive_lowers_eta_on_plateau(binary):
+    X, y = binary
+    ada = SGDLogisticClassifier(
+        learning_rate="adaptive", eta0=1.0, tol=1e-1, n_iter_no_change=1,
+        shuffle=False, max_iter=4,
+    ).fit(X, y)
+    const = SGDLogisticClassifier(
+        learning_rate="constant", eta0=1.0, tol=None, shuffle=False, max_iter=4
+    ).fit(X, y)
+    assert not np.allclose(ada.coef_, const.coef_)
+    first_epoch = SGDLogisticClassifier(
+        learning_rate="constant", eta0=1.0, tol=None, shuffle=False, max_iter=1
+    ).fit(X, y)
+    one = SGDLogisticClassifier(
+        learning_rate="adaptive", eta0=1.0, tol=1e-1, n_iter_no_change=1,
+        shuffle=False, max_iter=1,
+    ).fit(X, y)
+    assert_allclose(one.coef_, first_epoch.coef_)  # same until the first plateau
+
+
+def test_shuffle_draws_fresh_permutations_and_is_deterministic(binary):
+    X, y = binary
+    a = SGDLogisticClassifier(random_state=3, tol=None, max_iter=5).fit(X, y)
+    b = SGDLogisticClassifier(random_state=3, tol=None, max_iter=5).fit(X, y)
+    c = SGDLogisticClassifier(random_state=4, tol=None, max_iter=5).fit(X, y)
+    unshuffled = SGDLogisticClassifier(shuffle=False, tol=None, max_iter=5).fit(X, y)
+    assert_array_equal(a.coef_, b.coef_)
+    assert not np.allclose(a.coef_, c.coef_)
+    assert not np.allclose(a.coef_, unshuffled.coef_)
+
+
+def test_epoch_orders_differ(monkeypatch, binary):
+    """Every epoch gets its own permutation (SGDClassifier replays one swap sequence)."""
+    from sgdclf import _training
+
+    X, y = binary
+    orders = []
+    original = _training._kernel_call
+
+    def spy(data, params, models, options, order):
+        orders.append(np.array(order))
+        return original(data, params, models, options, order)
+
+    monkeypatch.setattr(_training, "_kernel_call", spy)
+    SGDLogisticClassifier(random_state=0, tol=None, max_iter=3).fit(X, y)
+    assert len(orders) == 3
+    for o in orders:
+        assert_array_equal(np.sort(o), np.arange(len(y)))
+    assert not np.array_equal(orders[0], orders[1])
+    assert not np.array_equal(orders[1], orders[2])
+
+
+@pytest.mark.parametrize("n_jobs", [2, 3, -1])
+def test_n_jobs_gives_identical_results(multi, n_jobs):
+    X, y = multi
+    one = SGDLogisticClassifier(random_state=0, n_jobs=1).fit(X, y)
+    many = SGDLogisticClassifier(random_state=0, n_jobs=n_jobs).fit(X, y)
+    assert_array_equal(one.coef_, many.coef_)
+    assert_array_equal(one.intercept_, many.intercept_)
+    assert one.n_iter_ == many.n_iter_
+
+
+def test_fit_intercept_false(binary):
+    X, y = binary
+    clf = SGDLogisticClassifier(fit_intercept=False, random_state=0).fit(X, y)
+    assert_array_equal(clf.intercept_, [0.0])
+
+
+def test_verbose_prints_epochs(binary, capsys):
+    X, y = binary
+    SGDLogisticClassifier(verbose=1, max_iter=2, tol=None, random_state=0).fit(X, y)
+    out = capsys.readouterr().out
+    assert "-- Epoch 2" in out and "Avg. loss" in out
+
+
+def test_attributes_and_probabilities(multi):
+    X, y = multi
+    clf = SGDLogisticClassifier(random_state=0).fit(X, y)
+    assert clf.coef_.shape == (4, X.shape[1])
+    assert clf.intercept_.shape == (4,)
+    assert_array_equal(clf.classes_, [0, 1, 2, 3])
+    proba = clf.predict_proba(X)
+    assert_allclose(proba.sum(axis=1), 1.0)
+    assert_array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X))
+    assert_allclose(np.exp(clf.predict_log_proba(X)), proba, rtol=1e-12)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_probabilities_finite_and_exact_at_extreme_margins(n_classes):
+    X = np.array([[1.0], [-1.0]])
+    y = np.arange(2) if n_classes == 2 else np.array([0, 1])
+    clf = SGDLogisticClassifier(max_iter=1).fit(np.r_[X, X], np.r_[y, y])
+    if n_classes == 3:
+        clf.classes_ = np.array([0, 1, 2])
+        clf.coef_ = np.array([[2000.0], [-2000.0], [0.0]])
+        clf.intercept_ = np.zeros(3)
+    else:
+        clf.coef_ = np.array([[2000.0]])
+        clf.intercept_ = np.zeros(1)
+    log_proba = clf.predict_log_proba(X)
+    proba = clf.predict_proba(X)
+    assert np.isfinite(log_proba).all()
+    assert np.isfinite(proba).all()
+    assert_allclose(proba.sum(axis=1), 1.0)
+    # The losing class at margin 2000 has log-probability close to -2000, not -inf.
+    # Binary: log sigmoid(-2000) = -2000. Three classes: the log-sigmoids are
+    # (0, -2000, log 0.5), normalised by log(1 + 0.5 + e^-2000).
+    if n_classes == 2:
+        assert log_proba[0, 0] == pytest.approx(-2000.0, rel=1e-12)
+    else:
+        assert log_proba[0, 1] == pytest.approx(-2000.0 - np.log(1.5), rel=1e-12)
+
+
+def test_sparsify_densify_and_pickle(multi):
+    X, y = multi
+    clf = SGDLogisticClassifier(penalty="l1", alpha=1e-2, random_state=0).fit(X, y)
+    dense_pred = clf.predict_proba(X)
+    clf.sparsify()
+    assert_allclose(clf.predict_proba(X), dense_pred)
+    clf.partial_fit(X, y)  # continues from the sparsified coefficients
+    clf.densify()
+    restored = pickle.loads(pickle.dumps(clf))
+    assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    assert_array_equal(restored.coef_, clf.coef_)
+
+
+def test_clone_keeps_parameters():
+    clf = SGDLogisticClassifier(alpha=0.3, average=7, class_weight={0: 2})
+    cloned = clone(clf)
+    assert cloned.get_params() == clf.get_params()
+    assert not hasattr(cloned, "coef_")
+
+
+def test_divergence_raises_and_leaves_model_untouched(binary):
+    X, y = binary
+    X_big = X * 1e150
+    clf = SGDLogisticClassifier(learning_rate="constant", eta0=1e150, penalty=None)
+    with pytest.raises(ValueError, match=r"diverged at epoch \d+.*Scale the features.*eta0"):
+        clf.fit(X_big, y)
+    assert not hasattr(clf, "coef_")
+    clf.set_params(eta0=0.01).fit(X, y)
+    before = clf.coef_.copy()
+    clf.set_params(eta0=1e150, learning_rate="constant")
+    with pytest.raises(ValueError, match="diverged"):
+        clf.partial_fit(X_big, y)
+    assert_array_equal(clf.coef_, before)
+    assert np.isfinite(clf.coef_).all()

@@ -1,0 +1,290 @@
+"""What X and y may be, and the errors for what they may not be."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import make_classification
+
+from sgdclf import SGDLogisticClassifier
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(500, 30, n_informative=8, n_classes=3, random_state=0)
+    X = (X - X.mean(0)) / X.std(0)
+    X[np.abs(X) < 0.7] = 0.0  # about half the entries are zero
+    return X, y
+
+
+def _fit(X, y, **kw):
+    # A constant modest step: comparisons between input formats then measure
+    # the formats, not rounding amplified by large early "optimal" steps.
+    params = dict(
+        random_state=0, tol=None, max_iter=5, alpha=1e-3,
+        learning_rate="constant", eta0=0.01,
+    )
+    params.update(kw)
+    return SGDLogisticClassifier(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+@pytest.mark.parametrize("penalty", ["l2", None])
+@pytest.mark.parametrize("average", [False, True])
+def test_dense_and_sparse_give_the_same_model(data, fmt, penalty, average):
+    """No intercept decay on sparse input: the same data gives the same model."""
+    X, y = data
+    dense = _fit(X, y, penalty=penalty, average=average)
+    sparse = _fit(sp.csr_matrix(X).asformat(fmt), y, penalty=penalty, average=average)
+    assert_allclose(sparse.coef_, dense.coef_, rtol=1e-9, atol=1e-12)
+    assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+def test_dense_and_sparse_l1_agree_closely(data, penalty):
+    """The L1 truncation is applied to the coordinates a row touches: all of
+    them for a dense row, the stored ones for a sparse row (the untouched ones
+    catch up later). Where a weight is clipped at zero in between, the two
+    orders differ slightly; on data without zeros they are identical."""
+    X, y = data
+    dense = _fit(X, y, penalty=penalty)
+    sparse = _fit(sp.csr_matrix(X), y, penalty=penalty)
+    scale = np.abs(dense.coef_).max()
+    assert_allclose(sparse.coef_, dense.coef_, rtol=0, atol=1e-2 * scale)
+    X_full = X + 5.0 * (X == 0)  # no zeros: every row touches every coordinate
+    assert_allclose(
+        _fit(sp.csr_matrix(X_full), y, penalty=penalty).coef_,
+        _fit(X_full, y, penalty=penalty).coef_,
+        rtol=1e-9, atol=1e-12,
+    )
+
+
+def test_sparse_objective_includes_whole_penalty(data):
+    """tol stops sparse and dense fits after the same number of epochs."""
+    X, y = data
+    params = dict(random_state=0, learning_rate="constant", eta0=0.01, alpha=1e-3)
+    dense = SGDLogisticClassifier(**params).fit(X, y)
+    sparse = SGDLogisticClassifier(**params).fit(sp.csr_matrix(X), y)
+    assert 1 < dense.n_iter_ < 1000
+    assert dense.n_iter_ == sparse.n_iter_
+    assert_allclose(sparse.coef_, dense.coef_, rtol=1e-8, atol=1e-10)
+
+
+def test_int64_index_csr(data):
+    X, y = data
+    A = sp.csr_matrix(X)
+    A64 = A.copy()
+    A64.indices = A.indices.astype(np.int64)  # scipy would downcast in the constructor
+    A64.indptr = A.indptr.astype(np.int64)
+    assert A64.indices.dtype == np.int64
+    assert_allclose(_fit(A64, y).coef_, _fit(A, y).coef_)
+
+
+def test_float32_trains_float32_and_agrees_with_float64(data):
+    X, y = data
+    m64 = _fit(X, y)
+    m32 = _fit(X.astype(np.float32), y)
+    assert m32.coef_.dtype == np.float32
+    assert m32.intercept_.dtype == np.float32
+    assert m64.coef_.dtype == np.float64
+    assert_allclose(m32.coef_, m64.coef_, rtol=1e-3, atol=1e-3 * np.abs(m64.coef_).max())
+    assert m32.predict_proba(X.astype(np.float32)).dtype == np.float32
+    s32 = _fit(sp.csr_matrix(X.astype(np.float32)), y)
+    assert s32.coef_.dtype == np.float32
+
+
+def test_other_dtypes_become_float64(data):
+    X, y = data
+    Xi = np.round(X * 10).astype(np.int32)
+    model = _fit(Xi, y)
+    assert model.coef_.dtype == np.float64
+    assert_allclose(model.coef_, _fit(Xi.astype(np.float64), y).coef_)
+
+
+def test_fortran_order_lists_and_dataframes(data):
+    X, y = data
+    ref = _fit(X, y)
+    assert_allclose(_fit(np.asfortranarray(X), y).coef_, ref.coef_)
+    assert_allclose(_fit(X.tolist(), y.tolist()).coef_, ref.coef_)
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    model = _fit(df, pd.Series(y))
+    assert_allclose(model.coef_, ref.coef_)
+    assert_array_equal(model.feature_names_in_, df.columns)
+    assert model.n_features_in_ == X.shape[1]
+
+
+def test_c_contiguous_input_is_not_copied(data, monkeypatch):
+    """The kernel receives the caller's buffer (dense and CSR)."""
+    from sgdclf import _kernel, _training
+
+    X, y = data
+    seen = {}
+
+    def spy_dense(*, X, **kw):
+        seen["dense"] = X
+        return real_dense(X=X, **kw)
+
+    def spy_csr(*, data, **kw):
+        seen["csr"] = data
+        return real_csr(data=data, **kw)
+
+    real_dense, real_csr = _kernel.epoch_dense, _kernel.epoch_csr
+    monkeypatch.setattr(_training._kernel, "epoch_dense", spy_dense)
+    monkeypatch.setattr(_training._kernel, "epoch_csr", spy_csr)
+    _fit(X, y, max_iter=1)
+    assert np.shares_memory(seen["dense"], X)
+    A = sp.csr_matrix(X)
+    _fit(A, y, max_iter=1)
+    assert np.shares_memory(seen["csr"], A.data)
+
+
+def test_read_only_memmap(tmp_path, data):
+    X, y = data
+    path = tmp_path / "X.npy"
+    np.save(path, X)
+    Xm = np.load(path, mmap_mode="r")
+    assert not Xm.flags.writeable
+    assert_allclose(_fit(Xm, y).coef_, _fit(X, y).coef_)
+    A = sp.csr_matrix(X)
+    for arr in (A.data, A.indices, A.indptr):
+        arr.flags.writeable = False
+    assert_allclose(_fit(A, y).coef_, _fit(X, y).coef_)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array(["cat", "dog", "eel"]),
+        np.array([-3, 10, 7]),
+        np.array([10**12, -(10**12), 3], dtype=np.int64),
+    ],
+)
+def test_any_label_type(data, labels):
+    X, y = data
+    y_mapped = labels[y]
+    model = _fit(X, y_mapped)
+    assert_array_equal(model.classes_, np.sort(labels))
+    assert set(model.predict(X)) <= set(labels)
+    assert model.score(X, y_mapped) > 0.6
+
+
+def test_boolean_labels(data):
+    X, y = data
+    yb = y == 1
+    model = _fit(X, yb)
+    assert_array_equal(model.classes_, [False, True])
+    assert model.predict(X).dtype == bool
+
+
+# ------------------------------------------------------------------ bad input
+
+
+@pytest.mark.parametrize("bad, word", [(np.nan, "NaN"), (np.inf, "infinity")])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_nan_inf_in_X(data, bad, word, sparse):
+    X, y = data
+    X = X.copy()
+    X[3, 4] = bad
+    if sparse:
+        X = sp.csr_matrix(X)
+    with pytest.raises(ValueError, match=word):
+        SGDLogisticClassifier().fit(X, y)
+    fitted = _fit(data[0], y)
+    with pytest.raises(ValueError, match=word):
+        fitted.predict(X)
+
+
+def test_one_class(data):
+    X, _ = data
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        SGDLogisticClassifier().fit(X, np.zeros(len(X)))
+
+
+def test_empty_X():
+    with pytest.raises(ValueError, match="0 sample"):
+        SGDLogisticClassifier().fit(np.zeros((0, 3)), [])
+
+
+def test_mismatched_lengths(data):
+    X, y = data
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        SGDLogisticClassifier().fit(X, y[:-1])
+    with pytest.raises(ValueError, match="sample_weight"):
+        SGDLogisticClassifier().fit(X, y, sample_weight=np.ones(len(y) - 1))
+
+
+def test_wrong_number_of_features(data):
+    X, y = data
+    model = _fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        model.predict(X[:, :-1])
+    with pytest.raises(ValueError, match="features"):
+        model.partial_fit(X[:, :-1], y)
+
+
+def test_continuous_targets_rejected(data):
+    X, _ = data
+    with pytest.raises(ValueError, match="continuous"):
+        SGDLogisticClassifier().fit(X, np.linspace(0, 1, len(X)))
+
+
+def test_partial_fit_classes(data):
+    X, y = data
+    with pytest.raises(ValueError, match="classes must be passed"):
+        SGDLogisticClassifier().partial_fit(X, y)
+    with pytest.raises(ValueError, match=r"labels \[2\] that are not in classes"):
+        SGDLogisticClassifier().partial_fit(X, y, classes=[0, 1])
+    model = SGDLogisticClassifier().partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="not the same"):
+        model.partial_fit(X, y, classes=[0, 1, 2, 3])
+    with pytest.raises(ValueError, match="not in classes"):
+        model.partial_fit(X, y + 5)
+    # The failed calls left the model as it was.
+    assert model.t_ == 1 + len(y)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(penalty="l3"), "penalty"),
+        (dict(learning_rate="fast"), "learning_rate"),
+        (dict(alpha=-1.0), "alpha"),
+        (dict(l1_ratio=1.5), "l1_ratio"),
+        (dict(eta0=0.0), "eta0"),
+        (dict(max_iter=0), "max_iter"),
+        (dict(average=-2), "average"),
+        (dict(class_weight="uniform"), "class_weight"),
+        (dict(validation_fraction=1.0), "validation_fraction"),
+        (dict(power_t=-0.5), "power_t"),
+        (dict(alpha=0.0), "alpha must be > 0"),
+    ],
+)
+def test_bad_parameters(data, params, match):
+    X, y = data
+    with pytest.raises(ValueError, match=match):
+        SGDLogisticClassifier(**params).fit(X, y)
+
+
+def test_partial_fit_refuses_early_stopping_and_balanced(data):
+    X, y = data
+    with pytest.raises(ValueError, match="early_stopping"):
+        SGDLogisticClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="balanced"):
+        SGDLogisticClassifier(class_weight="balanced").partial_fit(
+            X, y, classes=[0, 1, 2]
+        )
+
+
+def test_early_stopping_too_few_samples():
+    X = np.arange(8.0).reshape(4, 2)
+    with pytest.raises(ValueError, match="early stopping"):
+        SGDLogisticClassifier(early_stopping=True).fit(X, [0, 1, 0, 1])
+
+
+def test_coef_init_with_nan(data):
+    X, y = data
+    bad = np.zeros((3, X.shape[1]))
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="coef_init contains NaN"):
+        SGDLogisticClassifier().fit(X, y, coef_init=bad)
