@@ -1,0 +1,1 @@
+"""Benchmarks of sgdclf against scikit-learn (run with `make bench`)."""
