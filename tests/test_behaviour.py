@@ -120,24 +120,21 @@ def test_sample_weight_zero_is_like_absent_gradient(binary):
 
 def test_warm_start_and_coef_init(binary):
     X, y = binary
-    first = SGDLogisticClassifier(max_iter=3, tol=None, shuffle=False).fit(X, y)
-    warm = clone(first).set_params(warm_start=True)
-    warm.fit(X, y)
-    coef_after_warm = warm.coef_.copy()
-    warm.fit(X, y)  # starts from coef_after_warm
-    init = SGDLogisticClassifier(max_iter=3, tol=None, shuffle=False).fit(
-        X, y, coef_init=coef_after_warm, intercept_init=warm.intercept_ * 0 + 0
-    )
-    explicit = SGDLogisticClassifier(max_iter=3, tol=None, shuffle=False).fit(
+    params = dict(max_iter=3, tol=None, shuffle=False)
+    first = SGDLogisticClassifier(**params).fit(X, y)
+    explicit = SGDLogisticClassifier(**params).fit(
         X, y, coef_init=first.coef_, intercept_init=first.intercept_
     )
-    again = clone(first).set_params(warm_start=True)
-    again.coef_, again.intercept_ = first.coef_.copy(), first.intercept_.copy()
-    again.fit(X, y)
-    assert_allclose(again.coef_, explicit.coef_)
-    assert not np.allclose(init.coef_, first.coef_)
+    # warm_start: the second fit starts where the first ended, like coef_init.
+    warm = SGDLogisticClassifier(warm_start=True, **params).fit(X, y)
+    assert_allclose(warm.coef_, first.coef_)
+    warm.fit(X, y)
+    assert_allclose(warm.coef_, explicit.coef_)
+    assert_allclose(warm.intercept_, explicit.intercept_)
+    assert not np.allclose(warm.coef_, first.coef_)
+    # Without warm_start a second fit starts again from zero.
     cold = clone(first).fit(X, y)
-    assert_allclose(cold.coef_, first.coef_)
+    assert_allclose(cold.fit(X, y).coef_, first.coef_)
 
 
 def test_coef_init_shape_is_checked(multi):
