@@ -14,7 +14,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from joblib import effective_n_jobs
-from scipy.special import expit, log_expit, logsumexp
+from scipy.special import expit, log_expit, log_softmax, logsumexp
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
@@ -34,7 +34,10 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
 
     A drop-in for ``SGDClassifier(loss="log_loss")``: the same per-example
     algorithm, schedules, penalties and parameters, run by a typed Cython
-    kernel that reads each example once per epoch for all classes.
+    kernel that reads each example once per epoch for all classes. Beyond
+    SGDClassifier: true multinomial (softmax) training
+    (``multi_class="multinomial"``) and per-coordinate AdaGrad steps
+    (``learning_rate="adagrad"``).
 
     For each example (x, y) in a random order, with margin p = w . x + b and
     y in {0, 1}, the log loss log(1 + exp(p)) - y p has gradient
@@ -64,15 +67,23 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
     verbose : int, default=0
         Print one line per epoch when positive.
     n_jobs : int or None, default=None
-        Threads for multiclass problems (the classes are split across threads;
-        the results do not depend on it). None means 1 unless in a joblib context.
+        Threads for one-vs-rest multiclass problems (the classes are split
+        across threads; the results do not depend on it). Multinomial fits use
+        one thread. None means 1 unless in a joblib context.
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffling and the early-stopping split.
-    learning_rate : {"optimal", "constant", "invscaling", "adaptive"}, default="optimal"
+    learning_rate : {"optimal", "constant", "invscaling", "adaptive", "adagrad"}, \
+            default="optimal"
         Step-size schedule: ``1 / (alpha (t0 + t - 1))``, ``eta0``,
-        ``eta0 / t ** power_t``, or ``eta0`` divided by 5 on each plateau.
+        ``eta0 / t ** power_t``, ``eta0`` divided by 5 on each plateau, or
+        AdaGrad's per-coordinate ``eta0 / sqrt(1e-8 + G_j)``, G_j the sum of
+        coordinate j's squared gradients (the intercept likewise); with
+        AdaGrad the penalty is applied as a proximal step of the same size.
     eta0 : float > 0, default=0.01
-        Initial step of the "constant", "invscaling" and "adaptive" schedules.
+        Initial step of the "constant", "invscaling" and "adaptive" schedules,
+        and AdaGrad's base step. AdaGrad's first step moves every weight whose
+        feature is non-zero by about ``eta0`` whatever the feature's scale, so
+        the default 0.01 is cautious: 0.1 to 1 often converge in fewer epochs.
     power_t : float >= 0, default=0.5
         Exponent of the "invscaling" schedule.
     early_stopping : bool, default=False
@@ -91,6 +102,14 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
     average : bool or int, default=False
         Averaged SGD: ``coef_`` is the average of the iterates from update
         number ``average`` on (True means from the first update).
+    multi_class : {"ovr", "multinomial"}, default="ovr"
+        For more than two classes: "ovr" trains one binary model per class
+        (one-vs-rest, as SGDClassifier); "multinomial" trains the K weight
+        vectors jointly on the softmax cross-entropy, every example updating
+        all K with the gradient ``(softmax(p) - onehot(y)) x``. Either way each
+        example is read once per epoch. With two classes both are the same
+        binary logistic regression (``coef_`` of shape (1, n_features)): the
+        two-class softmax of scores (0, p) is exactly the sigmoid of p.
 
     Attributes
     ----------
@@ -149,6 +168,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "warm_start": ["boolean"],
         "average": [Interval(Integral, 0, None, closed="neither"), "boolean"],
+        "multi_class": [StrOptions({"ovr", "multinomial"})],
     }
 
     def __init__(
@@ -173,6 +193,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         class_weight=None,
         warm_start=False,
         average=False,
+        multi_class="ovr",
     ):
         self.penalty = penalty
         self.alpha = alpha
@@ -193,6 +214,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         self.class_weight = class_weight
         self.warm_start = warm_start
         self.average = average
+        self.multi_class = multi_class
 
     # ------------------------------------------------------------ public API
 
@@ -289,11 +311,13 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         return self
 
     def predict_proba(self, X):
-        """Class probabilities: the sigmoid of the decision function.
+        """Class probabilities.
 
-        For more than two classes, the one-vs-rest sigmoids are normalised to
-        sum to one (computed in log space, so they stay finite and exact at
-        extreme margins).
+        Binary: the sigmoid of the decision function. More than two classes:
+        with ``multi_class="multinomial"`` the softmax of the decision
+        function; with "ovr" the one-vs-rest sigmoids normalised to sum to one.
+        Both are computed in log space, so they stay finite and exact at
+        extreme margins.
 
         Parameters
         ----------
@@ -306,7 +330,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         scores = self.decision_function(X)
         if scores.ndim == 1:
             return np.column_stack([expit(-scores), expit(scores)])
-        return np.exp(self._ovr_log_proba(scores))
+        return np.exp(self._log_proba(scores))
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, finite for any margin.
@@ -322,7 +346,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         scores = self.decision_function(X)
         if scores.ndim == 1:
             return np.column_stack([log_expit(-scores), log_expit(scores)])
-        return self._ovr_log_proba(scores)
+        return self._log_proba(scores)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -390,6 +414,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         weight = np.ascontiguousarray(sample_weight * class_weight[y_code], dtype=dtype)
 
         n_models = 1 if len(classes) == 2 else len(classes)
+        multinomial = self.multi_class == "multinomial" and n_models > 1
         params = self._starting_parameters(
             n_models, n_features, dtype, fresh, coef_init, intercept_init
         )
@@ -416,6 +441,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             fit_intercept=bool(self.fit_intercept),
             average_start=float(self.average),
             track_objective=track,
+            multinomial=multinomial,
         )
         stopping = Stopping(
             max_iter=max_iter,
@@ -425,7 +451,8 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             validation_score=(
                 None if validation is None
                 else _ValidationScore(X[validation], y_code[validation],
-                                      weight[validation], params, self.average)
+                                      weight[validation], params, self.average,
+                                      multinomial)
             ),
         )
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
@@ -447,6 +474,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         """Copies of the weights to train (the model is untouched until commit)."""
         averaging = bool(self.average)
         l1 = self.penalty in ("l1", "elasticnet")
+        adagrad = self.learning_rate == "adagrad"
         state = np.zeros(n_models, dtype=_kernel.MODEL_STATE_DTYPE)
         state["t"] = 1.0 if fresh else self.t_
         state["eta"] = self.eta0
@@ -457,26 +485,28 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
                                           "intercept_init")
             average_coef = np.zeros_like(coef) if averaging else empty
             l1_q = np.zeros_like(coef) if l1 else empty
+            adagrad_g = np.zeros_like(coef) if adagrad else empty
         else:
             source = self._standard_coef if hasattr(self, "_standard_coef") else self.coef_
             coef = np.array(_dense(source), dtype=dtype, order="C")
             state["intercept"] = getattr(self, "_standard_intercept", self.intercept_)
-            average_coef = empty
-            if averaging:
-                average_coef = np.array(
-                    getattr(self, "_average_coef", np.zeros_like(coef)), dtype=dtype
-                )
-                state["average_intercept"] = getattr(
-                    self, "_average_intercept", np.zeros(n_models)
-                )
-            l1_q = empty
-            if l1:
-                l1_q = np.array(getattr(self, "_l1_q", np.zeros_like(coef)), dtype=dtype)
-                if l1_q.shape != coef.shape:
-                    l1_q = np.zeros_like(coef)
-                state["l1_u"] = getattr(self, "_l1_u", np.zeros(n_models))
+
+            def carried(array_name, state_field, scalar_name):
+                # The previous fit's per-weight array and per-model scalar of a
+                # feature, or zeros when it did not use the feature.
+                array = getattr(self, array_name, None)
+                if array is None or array.shape != coef.shape:
+                    return np.zeros_like(coef)
+                state[state_field] = getattr(self, scalar_name)
+                return np.array(array, dtype=dtype)
+
+            average_coef = (carried("_average_coef", "average_intercept",
+                                    "_average_intercept") if averaging else empty)
+            l1_q = carried("_l1_q", "l1_u", "_l1_u") if l1 else empty
+            adagrad_g = (carried("_adagrad_g", "intercept_g", "_adagrad_intercept_g")
+                         if adagrad else empty)
         return Parameters(coef=coef, average_coef=average_coef, l1_q=l1_q,
-                          state=state, model_class=None)
+                          adagrad_g=adagrad_g, state=state, model_class=None)
 
     def _validation_split(self, y, weight):
         """Boolean mask of the stratified early-stopping validation rows."""
@@ -511,6 +541,12 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         if self.penalty in ("l1", "elasticnet"):
             self._l1_q = params.l1_q
             self._l1_u = state["l1_u"].copy()
+        if self.learning_rate == "adagrad":
+            self._adagrad_g = params.adagrad_g
+            self._adagrad_intercept_g = state["intercept_g"].copy()
+        else:
+            self.__dict__.pop("_adagrad_g", None)
+            self.__dict__.pop("_adagrad_intercept_g", None)
         standard_intercept = state["intercept"].astype(dtype)
         if self.average:
             self._standard_coef = params.coef
@@ -530,32 +566,43 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             self.coef_ = params.coef
             self.intercept_ = standard_intercept
 
-    @staticmethod
-    def _ovr_log_proba(scores):
+    def _log_proba(self, scores):
+        if self.multi_class == "multinomial":
+            return log_softmax(scores, axis=1)
         log_p = log_expit(scores)
         return log_p - logsumexp(log_p, axis=1, keepdims=True)
 
 
 class _ValidationScore:
-    """Weighted accuracy of model m on the held-out rows (labels in {0, 1})."""
+    """Weighted accuracy on the held-out rows of a unit of models.
 
-    def __init__(self, X, y_code, weight, params, average):
+    One one-vs-rest model: accuracy of its binary decision (labels in {0, 1}),
+    as SGDClassifier scores it. All models of a multinomial fit: accuracy of
+    the argmax over classes.
+    """
+
+    def __init__(self, X, y_code, weight, params, average, multinomial):
         self.X = X
         self.y_code = y_code
         self.weight = weight
         self.params = params
         self.average = average
+        self.multinomial = multinomial
 
-    def __call__(self, m):
+    def __call__(self, unit):
         p = self.params
-        st = p.state[m]
-        if self.average and st["t"] - 1 >= self.average:
-            w, b = p.average_coef[m], st["average_intercept"]
+        st = p.state[unit]
+        if self.average and st["t"][0] - 1 >= self.average:
+            w, b = p.average_coef[unit], st["average_intercept"]
         else:
-            w, b = p.coef[m], st["intercept"]
-        predicted = np.asarray(self.X @ w).ravel() + b > 0
-        truth = self.y_code == p.model_class[m]
-        return float(np.average(predicted == truth, weights=self.weight))
+            w, b = p.coef[unit], st["intercept"]
+        scores = np.asarray(self.X @ w.T) + b
+        if self.multinomial:
+            predicted = p.model_class[unit][np.argmax(scores, axis=1)]
+            correct = predicted == self.y_code
+        else:
+            correct = (scores[:, 0] > 0) == (self.y_code == p.model_class[unit[0]])
+        return float(np.average(correct, weights=self.weight))
 
 
 class _all_or_nothing:

@@ -3,13 +3,18 @@
 Everything that is not the inner loop (validation, labels, weights, schedules,
 stopping rules, attributes) lives in Python; see ``_training.py``.
 
-One call runs one epoch over the rows listed in ``order`` for a set of binary
-models that share the data (one model for a binary problem, one per class for
-one-vs-rest). Each example is read once and updates every model, with the GIL
-released. For one model and one example (x, y), with y in {0, 1}:
+One call runs one epoch over the rows listed in ``order`` for a set of linear
+models that share the data: one model for a binary problem, one per class for
+one-vs-rest or multinomial. Each example is read once and updates every model,
+with the GIL released. For one model with margin p = w . x + b, the loss's
+derivative with respect to p is
 
-    p      = w . x + b                      (margin)
-    g      = sigmoid(p) - y                 (d loss / d p for the log loss)
+    g = sigmoid(p) - y              binary / one-vs-rest, y in {0, 1}
+    g = softmax(p)_k - [y == k]     multinomial, for every class k at once
+
+and, by the chain rule, the loss's gradient is g * x for w and g for b. Then,
+with the SGD schedules:
+
     eta    = schedule(t)
     w     *= 1 - eta * alpha * (1 - l1_ratio)   (L2 part: weight decay)
     w     += -eta * g * weight * x          (gradient step)
@@ -23,10 +28,22 @@ update costs O(nnz) (Bottou's trick); the running average is stored as
 ``(A + alpha_avg * v) / beta_avg`` for the same reason. Both are folded back
 into plain arrays at the end of every epoch, so between calls the arrays hold
 the true weights.
+
+With ``learning_rate="adagrad"`` each coordinate has its own step
+eta_j = eta0 / sqrt(eps + G_j), G_j the sum of its squared gradients, and the
+penalty is applied as a proximal step with that same eta_j:
+
+    G_j += (g * weight * x_j)^2
+    w_j  = soft_threshold(w_j - eta_j * g * weight * x_j, eta_j * l1) / (1 + eta_j * l2)
+
+A coordinate missing from a sparse row has no gradient, so its step is only
+the proximal shrink with a fixed eta_j; k such steps compose in closed form
+(``adagrad_catch_up``), applied when the coordinate is next touched or at the
+end of the epoch. Dense and sparse input therefore give the same weights.
 """
 
 from cython cimport floating
-from libc.math cimport exp, fabs, isfinite, log1p, pow
+from libc.math cimport ceil, exp, expm1, fabs, isfinite, log, log1p, pow, sqrt
 from libc.stdint cimport int32_t, int64_t
 from libc.stdlib cimport free, malloc
 
@@ -49,14 +66,19 @@ cdef enum:
     SCHEDULE_OPTIMAL = 2
     SCHEDULE_INVSCALING = 3
     SCHEDULE_ADAPTIVE = 4
+    SCHEDULE_ADAGRAD = 5
 
 PENALTIES = {None: PENALTY_NONE, "l1": PENALTY_L1, "l2": PENALTY_L2,
              "elasticnet": PENALTY_ELASTICNET}
 SCHEDULES = {"constant": SCHEDULE_CONSTANT, "optimal": SCHEDULE_OPTIMAL,
-             "invscaling": SCHEDULE_INVSCALING, "adaptive": SCHEDULE_ADAPTIVE}
+             "invscaling": SCHEDULE_INVSCALING, "adaptive": SCHEDULE_ADAPTIVE,
+             "adagrad": SCHEDULE_ADAGRAD}
 
 # Below this the lazy weight scale is folded into the weights.
 cdef double WSCALE_MIN = 1e-9
+# AdaGrad's step is eta0 / sqrt(ADAGRAD_EPS + sum of squared gradients).
+ADAGRAD_EPS = 1e-8
+cdef double ADAGRAD_EPS_C = ADAGRAD_EPS
 
 
 cdef struct Options:
@@ -71,6 +93,7 @@ cdef struct Options:
     bint fit_intercept
     double average_start    # averaging starts when t >= this; 0 = off
     bint track_objective    # accumulate loss and objective per example
+    bint multinomial        # softmax over the models (which must be all classes)
 
 
 cdef struct ModelState:
@@ -80,8 +103,12 @@ cdef struct ModelState:
     double t                # number of updates so far, starting at 1
     double eta              # step for the constant and adaptive schedules
     double l1_u             # cumulative L1 penalty per unit weight
-    double loss_sum         # out: sum of losses over this epoch
-    double objective_sum    # out: sum of loss + penalty over this epoch
+    double intercept_g      # AdaGrad: sum of the intercept's squared gradients
+    # Out: sums over this epoch. Multinomial: the softmax loss is added to the
+    # first model's sums, every model adds its own penalty, so the joint
+    # objective is the sum over the models.
+    double loss_sum
+    double objective_sum
 
 
 MODEL_STATE_DTYPE = np.dtype([
@@ -90,6 +117,7 @@ MODEL_STATE_DTYPE = np.dtype([
     ("t", np.float64),
     ("eta", np.float64),
     ("l1_u", np.float64),
+    ("intercept_g", np.float64),
     ("loss_sum", np.float64),
     ("objective_sum", np.float64),
 ], align=True)
@@ -140,6 +168,31 @@ def py_log_loss(double p, double y):
 def py_log_loss_gradient(double p, double y):
     """d log_loss / d p = sigmoid(p) - y, as the kernel computes it."""
     return sigmoid(p) - y
+
+
+cdef inline double log_sum_exp(const double* p, Py_ssize_t n) noexcept nogil:
+    """log(sum_k exp(p_k)), shifted by the largest p_k so nothing overflows."""
+    cdef Py_ssize_t k
+    cdef double top = p[0], total = 0.0
+    for k in range(1, n):
+        if p[k] > top:
+            top = p[k]
+    for k in range(n):
+        total += exp(p[k] - top)
+    return top + log(total)
+
+
+def py_softmax_loss(const double[::1] scores, Py_ssize_t y):
+    """Cross-entropy of softmax(scores) for class y, as the kernel computes it."""
+    return log_sum_exp(&scores[0], scores.shape[0]) - scores[y]
+
+
+def py_softmax_gradient(const double[::1] scores, Py_ssize_t y):
+    """d py_softmax_loss / d scores = softmax(scores) - onehot(y)."""
+    cdef double lse = log_sum_exp(&scores[0], scores.shape[0])
+    g = np.exp(np.asarray(scores) - lse)
+    g[y] -= 1.0
+    return g
 
 
 # ---------------------------------------------------------------- row algebra
@@ -280,7 +333,35 @@ cdef void start_lazy(const floating* v, Py_ssize_t n_features, Lazy* lz) noexcep
     lz.penalty_abs_norm = lz.abs_norm
 
 
-# ---------------------------------------------------------------- one update
+# ---------------------------------------------------------------- penalties
+
+cdef inline double l1_share(const Options* opt) noexcept nogil:
+    """Share of alpha that goes to the L1 part of the penalty."""
+    if opt.penalty == PENALTY_ELASTICNET:
+        return opt.l1_ratio
+    if opt.penalty == PENALTY_L1:
+        return 1.0
+    return 0.0
+
+
+cdef inline double l2_strength(const Options* opt) noexcept nogil:
+    if opt.penalty == PENALTY_L2 or opt.penalty == PENALTY_ELASTICNET:
+        return opt.alpha * (1.0 - l1_share(opt))
+    return 0.0
+
+
+cdef inline double penalty_of(const floating* w, Py_ssize_t n_features,
+                              const Options* opt) noexcept nogil:
+    """alpha * ((1 - l1_ratio) / 2 * |w|^2 + l1_ratio * |w|_1) of plain weights."""
+    cdef Py_ssize_t j
+    cdef double sq = 0.0, ab = 0.0
+    for j in range(n_features):
+        sq += <double>w[j] * w[j]
+        ab += fabs(w[j])
+    return 0.5 * l2_strength(opt) * sq + opt.alpha * l1_share(opt) * ab
+
+
+# ---------------------------------------------------------------- one SGD step
 
 cdef inline double step_size(const Options* opt, ModelState* st) noexcept nogil:
     if opt.schedule == SCHEDULE_OPTIMAL:
@@ -290,33 +371,31 @@ cdef inline double step_size(const Options* opt, ModelState* st) noexcept nogil:
     return st.eta
 
 
-cdef inline void update_model(
-    const floating* x, const index_t* ind, Py_ssize_t nnz, double xx,
-    double y, double sample_weight,
+cdef inline void sgd_step(
+    const floating* x, const index_t* ind, Py_ssize_t nnz, double xx, double vx,
+    double g, double sample_weight,
     floating* v, floating* A, floating* q, Py_ssize_t n_features,
     ModelState* st, Lazy* lz, const Options* opt,
 ) noexcept nogil:
-    """One SGD step of one binary model on one example (see the module doc)."""
-    cdef double vx = row_dot(v, x, ind, nnz)
-    cdef double p = lz.wscale * vx + st.intercept
+    """One SGD step of one model given g = d loss / d margin (see the module doc).
+
+    ``vx`` is v . x, computed by the caller for the margin.
+    """
     cdef double eta = step_size(opt, st)
     cdef bint has_l1 = opt.penalty == PENALTY_L1 or opt.penalty == PENALTY_ELASTICNET
     cdef bint has_l2 = opt.penalty == PENALTY_L2 or opt.penalty == PENALTY_ELASTICNET
     cdef bint averaging = opt.average_start > 0 and st.t >= opt.average_start
-    cdef double l1_ratio = opt.l1_ratio if opt.penalty == PENALTY_ELASTICNET else (
-        1.0 if opt.penalty == PENALTY_L1 else 0.0)
-    cdef double loss, decay, update, delta, mu, s
+    cdef double l1_ratio = l1_share(opt)
+    cdef double decay, update, delta, mu, s
     cdef Py_ssize_t k
 
     if opt.track_objective:
-        loss = log_loss(p, y)
-        st.loss_sum += loss
         s = lz.wscale
-        st.objective_sum += loss + opt.alpha * (
+        st.objective_sum += opt.alpha * (
             (1.0 - l1_ratio) * 0.5 * s * s * lz.penalty_sq_norm
             + l1_ratio * s * lz.penalty_abs_norm)
 
-    update = -eta * (sigmoid(p) - y) * sample_weight
+    update = -eta * g * sample_weight
 
     if has_l2:
         decay = 1.0 - (1.0 - l1_ratio) * eta * opt.alpha
@@ -363,31 +442,182 @@ cdef inline void update_model(
     st.t += 1.0
 
 
+# ---------------------------------------------------------------- one AdaGrad step
+
+cdef inline double prox(double z, double a, double b) noexcept nogil:
+    """argmin_w (w - z)^2 / 2 + a |w| + b w^2 / 2: soft threshold, then shrink."""
+    if z > a:
+        return (z - a) / (1.0 + b)
+    if z < -a:
+        return (z + a) / (1.0 + b)
+    return 0.0
+
+
+cdef inline void shrink_stretch(double size, double a, double b, double n,
+                                double* end, double* total) noexcept nogil:
+    """n steps of size <- max(size - a, 0) / (1 + b), in closed form.
+
+    With c = 1 + b, after i steps size_i = c^-i (size - a S_i), S_i = (c^i - 1) / b,
+    until it reaches 0 (then it stays there). Writes size_n to ``end`` and the sum
+    size_1 + ... + size_n to ``total``.
+    """
+    cdef double lc = log1p(b)          # log c
+    cdef double m, d, r
+    # m: number of steps that end above zero (size > a S_i  <=>  i < bound).
+    if a <= 0.0:
+        m = n
+    elif lc <= 0.0:
+        m = ceil(size / a) - 1.0
+    else:
+        m = ceil(log1p(size * b / a) / lc) - 1.0
+    if m > n:
+        m = n
+    if m < 0.0:
+        m = 0.0
+    # End value.
+    if m < n:
+        end[0] = 0.0
+    elif a <= 0.0:
+        end[0] = size * exp(-n * lc)
+    elif lc <= 0.0:
+        end[0] = size - a * n
+    else:
+        end[0] = exp(-n * lc) * (size - a * expm1(n * lc) / b)
+    if end[0] < 0.0:
+        end[0] = 0.0
+    # Sum of the m positive values: size R - (a / b) D with D = sum_i (1 - c^-i)
+    # and R = m - D; the series keeps D accurate when m * log c is tiny.
+    if lc <= 0.0:
+        total[0] = size * m - a * m * (m + 1.0) / 2.0
+        return
+    if m * lc < 1e-4:
+        d = (lc * m * (m + 1.0) / 2.0
+             - lc * lc * m * (m + 1.0) * (2.0 * m + 1.0) / 12.0
+             + lc * lc * lc * (m * (m + 1.0) / 2.0) ** 2 / 6.0)
+    else:
+        d = m + expm1(-m * lc) / b
+    r = m - d
+    total[0] = size * r - a * d / b
+    if total[0] < 0.0:
+        total[0] = 0.0
+
+
+def py_shrink_stretch(double size, double a, double b, double n):
+    """Python wrapper of shrink_stretch, for tests: returns (end, total)."""
+    cdef double end = 0.0, total = 0.0
+    shrink_stretch(size, a, b, n, &end, &total)
+    return end, total
+
+
+cdef inline void adagrad_catch_up(
+    floating* w, floating* A, const floating* G, double* last, Py_ssize_t k,
+    double t_to, const Options* opt,
+) noexcept nogil:
+    """Bring weight k through the steps last[k] + 1 .. t_to, in which it had no
+    gradient: only AdaGrad's proximal shrink, with a fixed step, and averaging."""
+    cdef double n = t_to - last[k]
+    cdef double first = last[k] + 1.0
+    cdef double w0, eta, end = 0.0, total = 0.0, n_before
+    if n <= 0.0:
+        return
+    last[k] = t_to
+    w0 = w[k]
+    if w0 != 0.0:
+        eta = opt.eta0 / sqrt(ADAGRAD_EPS_C + G[k])
+        shrink_stretch(fabs(w0), eta * opt.alpha * l1_share(opt),
+                       eta * l2_strength(opt), n, &end, &total)
+        w[k] = <floating>(end if w0 > 0.0 else -end)
+        if w0 < 0.0:
+            total = -total
+    if opt.average_start > 0 and first >= opt.average_start:
+        n_before = first - opt.average_start
+        A[k] = <floating>((n_before * A[k] + total) / (n_before + n))
+
+
+cdef inline void adagrad_step(
+    const floating* x, const index_t* ind, Py_ssize_t nnz,
+    double g, double sample_weight,
+    floating* w, floating* A, floating* G, double* last,
+    ModelState* st, const Options* opt,
+) noexcept nogil:
+    """One AdaGrad step of one model on the coordinates of a row (module doc).
+
+    A dense row (ind == NULL) touches every coordinate; ``last`` is then unused.
+    """
+    cdef double grad = g * sample_weight
+    cdef double l1 = opt.alpha * l1_share(opt), l2 = l2_strength(opt)
+    cdef bint averaging = opt.average_start > 0 and st.t >= opt.average_start
+    cdef double mu = 1.0 / (st.t - opt.average_start + 1.0) if averaging else 0.0
+    cdef double gj, eta
+    cdef Py_ssize_t j, k
+    for j in range(nnz):
+        k = j if ind == NULL else ind[j]
+        gj = grad * x[j]
+        G[k] += <floating>(gj * gj)
+        eta = opt.eta0 / sqrt(ADAGRAD_EPS_C + G[k])
+        w[k] = <floating>prox(w[k] - eta * gj, eta * l1, eta * l2)
+        if averaging:
+            if mu >= 1.0:
+                A[k] = w[k]
+            else:
+                A[k] += <floating>((w[k] - A[k]) * mu)
+        if last != NULL:
+            last[k] = st.t
+    if opt.fit_intercept:
+        st.intercept_g += grad * grad
+        st.intercept -= opt.eta0 / sqrt(ADAGRAD_EPS_C + st.intercept_g) * grad
+    if averaging:
+        if mu >= 1.0:
+            st.average_intercept = st.intercept
+        else:
+            st.average_intercept += (st.intercept - st.average_intercept) * mu
+    st.t += 1.0
+
+
 # ---------------------------------------------------------------- the epoch
+
+cdef struct Work:
+    # Scratch space of one epoch call, one entry per listed model.
+    Lazy* lazy
+    double* vx              # v . x of the current row
+    double* margin          # w . x + b of the current row
+    double* last            # AdaGrad on sparse rows: (n_models, n_features)
+                            # step up to which each weight is current; else NULL
+
 
 cdef void run_epoch(
     const floating* data, const index_t* indices, const index_t* indptr,
     Py_ssize_t row_stride,
     const int64_t* order, Py_ssize_t n_order,
     const int32_t* y_code, const floating* sample_weight,
-    floating* coef, floating* average_coef, floating* l1_q, Py_ssize_t n_features,
+    floating* coef, floating* average_coef, floating* l1_q, floating* adagrad_g,
+    Py_ssize_t n_features,
     const int64_t* models, Py_ssize_t n_models, const int32_t* model_class,
-    ModelState* state, Lazy* lazy, const Options* opt,
+    ModelState* state, Work* work, const Options* opt,
 ) noexcept nogil:
-    cdef Py_ssize_t r, i, mi, m
+    cdef Py_ssize_t r, i, mi, m, j
     cdef const floating* x
     cdef const index_t* ind
     cdef Py_ssize_t nnz
-    cdef double xx = 0.0
+    cdef double xx = 0.0, y, g, lse = 0.0, loss
     cdef bint averaging = opt.average_start > 0
     cdef bint l1 = opt.penalty == PENALTY_L1 or opt.penalty == PENALTY_ELASTICNET
-    cdef bint need_xx = opt.track_objective and not l1
+    cdef bint adagrad = opt.schedule == SCHEDULE_ADAGRAD
+    cdef bint need_xx = opt.track_objective and not l1 and not adagrad
+    cdef Lazy* lz
+    cdef floating* w
+    cdef floating* A
+    cdef floating* G
+    cdef double* last
 
     for mi in range(n_models):
         m = models[mi]
-        start_lazy(coef + m * n_features, n_features, &lazy[mi])
+        start_lazy(coef + m * n_features, n_features, &work.lazy[mi])
         state[m].loss_sum = 0.0
         state[m].objective_sum = 0.0
+        if work.last != NULL:
+            for j in range(n_features):
+                work.last[mi * n_features + j] = state[m].t - 1.0
 
     for r in range(n_order):
         i = order[r]
@@ -401,30 +631,104 @@ cdef void run_epoch(
             nnz = indptr[i + 1] - indptr[i]
         if need_xx:
             xx = row_sq_norm(x, nnz)
+
+        # Margins of every model (AdaGrad first brings the row's weights up to date).
         for mi in range(n_models):
             m = models[mi]
-            update_model(
-                x, ind, nnz, xx,
-                1.0 if y_code[i] == model_class[m] else 0.0,
-                sample_weight[i],
-                coef + m * n_features,
-                average_coef + m * n_features if averaging else NULL,
-                l1_q + m * n_features if l1 else NULL,
-                n_features, &state[m], &lazy[mi], opt,
-            )
+            w = coef + m * n_features
+            if work.last != NULL:
+                last = work.last + mi * n_features
+                A = average_coef + m * n_features if averaging else NULL
+                if state[m].t == opt.average_start:
+                    # Averaging starts now: every weight must be current.
+                    for j in range(n_features):
+                        adagrad_catch_up(w, A, adagrad_g + m * n_features, last, j,
+                                         state[m].t - 1.0, opt)
+                else:
+                    for j in range(nnz):
+                        adagrad_catch_up(w, A, adagrad_g + m * n_features, last,
+                                         ind[j], state[m].t - 1.0, opt)
+            work.vx[mi] = row_dot(w, x, ind, nnz)
+            work.margin[mi] = work.lazy[mi].wscale * work.vx[mi] + state[m].intercept
+        if opt.multinomial:
+            lse = log_sum_exp(work.margin, n_models)
+
+        # One step per model, with g = d loss / d margin.
+        for mi in range(n_models):
+            m = models[mi]
+            y = 1.0 if y_code[i] == model_class[m] else 0.0
+            if opt.multinomial:
+                g = exp(work.margin[mi] - lse) - y
+                if opt.track_objective and y == 1.0:
+                    loss = lse - work.margin[mi]
+                    state[models[0]].loss_sum += loss
+                    state[models[0]].objective_sum += loss
+            else:
+                g = sigmoid(work.margin[mi]) - y
+                if opt.track_objective:
+                    loss = log_loss(work.margin[mi], y)
+                    state[m].loss_sum += loss
+                    state[m].objective_sum += loss
+            if adagrad:
+                adagrad_step(
+                    x, ind, nnz, g, sample_weight[i],
+                    coef + m * n_features,
+                    average_coef + m * n_features if averaging else NULL,
+                    adagrad_g + m * n_features,
+                    work.last + mi * n_features if work.last != NULL else NULL,
+                    &state[m], opt,
+                )
+            else:
+                sgd_step(
+                    x, ind, nnz, xx, work.vx[mi], g, sample_weight[i],
+                    coef + m * n_features,
+                    average_coef + m * n_features if averaging else NULL,
+                    l1_q + m * n_features if l1 else NULL,
+                    n_features, &state[m], &work.lazy[mi], opt,
+                )
 
     for mi in range(n_models):
         m = models[mi]
-        fold(coef + m * n_features,
-             average_coef + m * n_features if averaging else NULL,
-             n_features, &lazy[mi], averaging)
+        w = coef + m * n_features
+        A = average_coef + m * n_features if averaging else NULL
+        if not adagrad:
+            fold(w, A, n_features, &work.lazy[mi], averaging)
+            continue
+        if work.last != NULL:
+            for j in range(n_features):
+                adagrad_catch_up(w, A, adagrad_g + m * n_features,
+                                 work.last + mi * n_features, j, state[m].t - 1.0, opt)
+        if opt.track_objective:
+            # AdaGrad's weights are only current at the end of the epoch; the
+            # objective is the epoch's summed loss plus n_rows times their penalty.
+            state[m].objective_sum += n_order * penalty_of(w, n_features, opt)
 
 
-cdef Lazy* alloc_lazy(Py_ssize_t n_models) except NULL:
-    cdef Lazy* lazy = <Lazy*>malloc(max(n_models, 1) * sizeof(Lazy))
-    if lazy == NULL:
+cdef int alloc_work(Work* work, Py_ssize_t n_models, Py_ssize_t n_lazy_weights) except -1:
+    """Allocate the scratch space (free with free_work, also after a failure)."""
+    cdef Py_ssize_t n = max(n_models, 1)
+    work.lazy = <Lazy*>malloc(n * sizeof(Lazy))
+    work.vx = <double*>malloc(n * sizeof(double))
+    work.margin = <double*>malloc(n * sizeof(double))
+    work.last = NULL
+    if n_lazy_weights > 0:
+        work.last = <double*>malloc(n_lazy_weights * sizeof(double))
+    if (work.lazy == NULL or work.vx == NULL or work.margin == NULL
+            or (n_lazy_weights > 0 and work.last == NULL)):
         raise MemoryError()
-    return lazy
+    return 0
+
+
+cdef void free_work(Work* work) noexcept:
+    free(work.lazy)
+    free(work.vx)
+    free(work.margin)
+    free(work.last)
+
+
+cdef inline floating* first_row(floating[:, ::1] a) noexcept nogil:
+    """Pointer to a (possibly empty) 2-D array's data, NULL when it has no rows."""
+    return &a[0, 0] if a.shape[0] > 0 else NULL
 
 
 def epoch_dense(
@@ -436,6 +740,7 @@ def epoch_dense(
     floating[:, ::1] coef,
     floating[:, ::1] average_coef,
     floating[:, ::1] l1_q,
+    floating[:, ::1] adagrad_g,
     const int64_t[::1] models,
     const int32_t[::1] model_class,
     ModelState[::1] state,
@@ -443,26 +748,28 @@ def epoch_dense(
 ):
     """One epoch over the rows ``order`` of a C-contiguous dense X.
 
-    ``coef``, ``average_coef``, ``l1_q`` have one row per model (the latter two
-    may have zero rows when averaging / L1 is off); ``models`` lists the rows to
-    train; ``model_class[m]`` is the label code that is positive for model m.
+    ``coef``, ``average_coef``, ``l1_q``, ``adagrad_g`` have one row per model
+    (all but the first may have zero rows when averaging / L1 / AdaGrad is off);
+    ``models`` lists the rows to train; ``model_class[m]`` is the label code
+    that is positive for model m. With ``options["multinomial"]``, ``models``
+    must list every class.
     """
-    cdef Lazy* lazy = alloc_lazy(models.shape[0])
+    cdef Work work
     cdef Py_ssize_t n_features = coef.shape[1]
     try:
+        alloc_work(&work, models.shape[0], 0)
         with nogil:
             run_epoch(
                 &X[0, 0] if X.shape[0] > 0 else NULL, <const int32_t*>NULL,
                 <const int32_t*>NULL, X.shape[1],
                 &order[0], order.shape[0], &y_code[0], &sample_weight[0],
-                &coef[0, 0],
-                &average_coef[0, 0] if average_coef.shape[0] > 0 else NULL,
-                &l1_q[0, 0] if l1_q.shape[0] > 0 else NULL,
-                n_features, &models[0], models.shape[0], &model_class[0],
-                &state[0], lazy, &options,
+                &coef[0, 0], first_row(average_coef), first_row(l1_q),
+                first_row(adagrad_g), n_features,
+                &models[0], models.shape[0], &model_class[0],
+                &state[0], &work, &options,
             )
     finally:
-        free(lazy)
+        free_work(&work)
 
 
 def epoch_csr(
@@ -476,6 +783,7 @@ def epoch_csr(
     floating[:, ::1] coef,
     floating[:, ::1] average_coef,
     floating[:, ::1] l1_q,
+    floating[:, ::1] adagrad_g,
     const int64_t[::1] models,
     const int32_t[::1] model_class,
     ModelState[::1] state,
@@ -485,23 +793,25 @@ def epoch_csr(
 
     Same contract as :func:`epoch_dense`; a row costs O(its non-zeros).
     """
-    cdef Lazy* lazy = alloc_lazy(models.shape[0])
+    cdef Work work
     cdef Py_ssize_t n_features = coef.shape[1]
+    cdef bint adagrad = options.schedule == SCHEDULE_ADAGRAD
     try:
+        alloc_work(&work, models.shape[0],
+                   models.shape[0] * n_features if adagrad else 0)
         with nogil:
             run_epoch(
                 &data[0] if data.shape[0] > 0 else NULL,
                 &indices[0] if indices.shape[0] > 0 else NULL,
                 &indptr[0], 0,
                 &order[0], order.shape[0], &y_code[0], &sample_weight[0],
-                &coef[0, 0],
-                &average_coef[0, 0] if average_coef.shape[0] > 0 else NULL,
-                &l1_q[0, 0] if l1_q.shape[0] > 0 else NULL,
-                n_features, &models[0], models.shape[0], &model_class[0],
-                &state[0], lazy, &options,
+                &coef[0, 0], first_row(average_coef), first_row(l1_q),
+                first_row(adagrad_g), n_features,
+                &models[0], models.shape[0], &model_class[0],
+                &state[0], &work, &options,
             )
     finally:
-        free(lazy)
+        free_work(&work)
 
 
 cdef bint rows_finite(const floating[:, ::1] coef, const int64_t[::1] models) noexcept nogil:

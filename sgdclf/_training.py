@@ -39,6 +39,7 @@ class Parameters:
     coef: np.ndarray  # (n_models, n_features)
     average_coef: np.ndarray  # (n_models, n_features), or (0, n_features)
     l1_q: np.ndarray  # (n_models, n_features), or (0, n_features)
+    adagrad_g: np.ndarray  # (n_models, n_features), or (0, n_features)
     state: np.ndarray  # (n_models,) of _kernel.MODEL_STATE_DTYPE
     model_class: np.ndarray  # (n_models,) int32 positive label code per model
 
@@ -49,8 +50,8 @@ class Stopping:
     tol: float | None
     n_iter_no_change: int
     adaptive: bool
-    # Called as score(model_index) -> validation score, or None for the
-    # training objective.
+    # Called as score(models) -> validation score of the unit made of these
+    # models, or None for the training objective.
     validation_score: object = None
 
 
@@ -67,6 +68,7 @@ def _kernel_call(data, params, models, options, order):
         coef=params.coef,
         average_coef=params.average_coef,
         l1_q=params.l1_q,
+        adagrad_g=params.adagrad_g,
         models=models,
         model_class=params.model_class,
         state=params.state,
@@ -81,22 +83,30 @@ def _kernel_call(data, params, models, options, order):
 def run_epochs(data, params, options, stopping, *, rng, shuffle, n_jobs, verbose):
     """Train every model for up to ``stopping.max_iter`` epochs.
 
-    Returns an int array: the epochs each model ran. Raises ValueError naming
-    the epoch if the weights stop being finite.
+    The models stop in units: each one-vs-rest model alone, or all the models
+    of a multinomial fit together (their objective is the sum of the models'
+    sums). Returns an int array: the epochs each model ran. Raises ValueError
+    naming the epoch if the weights stop being finite.
     """
     n_models = params.coef.shape[0]
     n_train = data.train_rows.shape[0]
     n_iter = np.zeros(n_models, dtype=np.int64)
-    active = np.arange(n_models, dtype=np.int64)
+    if options["multinomial"]:
+        units = [np.arange(n_models, dtype=np.int64)]
+    else:
+        units = [np.array([m], dtype=np.int64) for m in range(n_models)]
     rules = [
         StoppingRule(
             tol=stopping.tol,
             n_iter_no_change=stopping.n_iter_no_change,
             minimize=stopping.validation_score is None,
         )
-        for _ in range(n_models)
+        for _ in units
     ]
-    n_threads = max(1, min(n_jobs, n_models))
+    active = list(range(len(units)))
+    # Threads split the models of one-vs-rest; a multinomial step needs every
+    # class's margin, so its models are never split.
+    n_threads = 1 if options["multinomial"] else max(1, min(n_jobs, n_models))
     pool = ThreadPoolExecutor(n_threads) if n_threads > 1 else None
     start = time.perf_counter()
     try:
@@ -104,21 +114,22 @@ def run_epochs(data, params, options, stopping, *, rng, shuffle, n_jobs, verbose
             if verbose:
                 print(f"-- Epoch {epoch + 1}")
             order = rng.permutation(data.train_rows) if shuffle else data.train_rows
+            models = np.concatenate([units[u] for u in active])
             if pool is None:
-                _kernel_call(data, params, active, options, order)
+                _kernel_call(data, params, models, options, order)
             else:
-                groups = np.array_split(active, min(n_threads, active.shape[0]))
+                groups = np.array_split(models, min(n_threads, models.shape[0]))
                 list(
                     pool.map(
                         lambda g: _kernel_call(data, params, g, options, order),
                         groups,
                     )
                 )
-            n_iter[active] = epoch + 1
-            intercepts = params.state["intercept"][active]
+            n_iter[models] = epoch + 1
+            intercepts = params.state["intercept"][models]
             if not (
                 np.isfinite(intercepts).all()
-                and _kernel.all_finite(params.coef, active)
+                and _kernel.all_finite(params.coef, models)
             ):
                 raise DivergenceError(
                     f"Training diverged at epoch {epoch + 1}: the weights are no "
@@ -126,18 +137,19 @@ def run_epochs(data, params, options, stopping, *, rng, shuffle, n_jobs, verbose
                     "or lower eta0 (or raise alpha)."
                 )
             still_active = []
-            for m in active:
-                st = params.state[m]
+            for u in active:
+                unit = units[u]
+                st = params.state[unit]
                 if stopping.validation_score is not None:
-                    value = stopping.validation_score(m)
+                    value = stopping.validation_score(unit)
                 else:
-                    value = st["objective_sum"] / max(n_train, 1)
+                    value = st["objective_sum"].sum() / max(n_train, 1)
                 if verbose:
-                    _report(params, m, st, n_train, value, stopping, start)
-                if rules[m].observe(value):
-                    if stopping.adaptive and st["eta"] > ADAPTIVE_MIN_ETA:
-                        params.state["eta"][m] /= ADAPTIVE_DIVISOR
-                        rules[m].restart_count()
+                    _report(params, unit, n_train, value, stopping, start)
+                if rules[u].observe(value):
+                    if stopping.adaptive and st["eta"][0] > ADAPTIVE_MIN_ETA:
+                        params.state["eta"][unit] /= ADAPTIVE_DIVISOR
+                        rules[u].restart_count()
                     else:
                         if verbose:
                             print(
@@ -145,9 +157,9 @@ def run_epochs(data, params, options, stopping, *, rng, shuffle, n_jobs, verbose
                                 f"{time.perf_counter() - start:.2f} seconds"
                             )
                         continue
-                still_active.append(m)
-            active = np.asarray(still_active, dtype=np.int64)
-            if active.shape[0] == 0:
+                still_active.append(u)
+            active = still_active
+            if not active:
                 break
     finally:
         if pool is not None:
@@ -155,12 +167,13 @@ def run_epochs(data, params, options, stopping, *, rng, shuffle, n_jobs, verbose
     return n_iter
 
 
-def _report(params, m, st, n_train, value, stopping, start):
-    w = params.coef[m]
+def _report(params, unit, n_train, value, stopping, start):
+    w = params.coef[unit]
+    st = params.state[unit]
     line = (
         f"Norm: {np.linalg.norm(w):.2f}, NNZs: {np.count_nonzero(w)}, "
-        f"Bias: {st['intercept']:.6f}, T: {st['t'] - 1:.0f}, "
-        f"Avg. loss: {st['loss_sum'] / max(n_train, 1):.6f}"
+        f"Bias: {st['intercept'][0]:.6f}, T: {st['t'][0] - 1:.0f}, "
+        f"Avg. loss: {st['loss_sum'].sum() / max(n_train, 1):.6f}"
     )
     if stopping.validation_score is None:
         line += f", Objective: {value:.6f}"

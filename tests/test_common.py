@@ -30,6 +30,11 @@ ESTIMATORS = [
     # tests cover them.
     SGDLogisticClassifier(n_jobs=2),
     SGDLogisticClassifier(learning_rate="invscaling", eta0=0.5, tol=None, max_iter=20),
+    SGDLogisticClassifier(multi_class="multinomial"),
+    SGDLogisticClassifier(multi_class="multinomial", average=100, penalty="l1"),
+    SGDLogisticClassifier(learning_rate="adagrad", eta0=0.1),
+    SGDLogisticClassifier(multi_class="multinomial", learning_rate="adagrad",
+                          eta0=0.1, penalty="elasticnet", average=True),
 ]
 
 
