@@ -43,6 +43,7 @@ end of the epoch. Dense and sparse input therefore give the same weights.
 """
 
 from cython cimport floating
+from cython.parallel cimport parallel
 from libc.math cimport ceil, exp, expm1, fabs, isfinite, log, log1p, pow, sqrt
 from libc.stdint cimport int32_t, int64_t
 from libc.stdlib cimport free, malloc
@@ -576,13 +577,27 @@ cdef inline void adagrad_step(
 
 # ---------------------------------------------------------------- the epoch
 
+cdef extern from "_team.h" nogil:
+    int team_size()
+    int team_rank()
+    void team_omp_barrier()
+    int team_available()
+    ctypedef struct spin_barrier:
+        int count
+        int sense
+        int size
+    void spin_barrier_wait(spin_barrier* b, int* local_sense)
+
+
 cdef struct Work:
-    # Scratch space of one epoch call, one entry per listed model.
-    Lazy* lazy
-    double* vx              # v . x of the current row
-    double* margin          # w . x + b of the current row
-    double* last            # AdaGrad on sparse rows: (n_models, n_features)
+    # Scratch space of one epoch call.
+    Lazy* lazy              # per thread: n_models entries, own models used
+    double* vx              # per thread: v . x of the current row, per model
+    double* margin          # shared: w . x + b of the current row, per model,
+                            # two rows used alternately by consecutive examples
+    double* last            # shared, AdaGrad on sparse rows: (n_models, n_features)
                             # step up to which each weight is current; else NULL
+    spin_barrier* barrier   # shared by a team; NULL on one thread
 
 
 cdef void run_epoch(
@@ -594,23 +609,32 @@ cdef void run_epoch(
     Py_ssize_t n_features,
     const int64_t* models, Py_ssize_t n_models, const int32_t* model_class,
     ModelState* state, Work* work, const Options* opt,
+    Py_ssize_t lo, Py_ssize_t hi,
 ) noexcept nogil:
+    """Train the listed models ``models[lo:hi]`` on the rows ``order``.
+
+    One-vs-rest and binary calls train all listed models (lo=0, hi=n_models).
+    A multinomial epoch may run in a team of threads, each owning a slice of
+    the classes: every thread writes its classes' margins, waits for the team,
+    computes the same softmax normaliser from all margins, and steps its own
+    classes. The arithmetic per class is the same as on one thread.
+    """
     cdef Py_ssize_t r, i, mi, m, j
     cdef const floating* x
     cdef const index_t* ind
     cdef Py_ssize_t nnz
     cdef double xx = 0.0, y, g, lse = 0.0, loss
+    cdef double* margin
     cdef bint averaging = opt.average_start > 0
     cdef bint l1 = opt.penalty == PENALTY_L1 or opt.penalty == PENALTY_ELASTICNET
     cdef bint adagrad = opt.schedule == SCHEDULE_ADAGRAD
     cdef bint need_xx = opt.track_objective and not l1 and not adagrad
-    cdef Lazy* lz
     cdef floating* w
     cdef floating* A
-    cdef floating* G
     cdef double* last
+    cdef int sense = 0
 
-    for mi in range(n_models):
+    for mi in range(lo, hi):
         m = models[mi]
         start_lazy(coef + m * n_features, n_features, &work.lazy[mi])
         state[m].loss_sum = 0.0
@@ -631,9 +655,10 @@ cdef void run_epoch(
             nnz = indptr[i + 1] - indptr[i]
         if need_xx:
             xx = row_sq_norm(x, nnz)
+        margin = work.margin + (r % 2) * n_models
 
-        # Margins of every model (AdaGrad first brings the row's weights up to date).
-        for mi in range(n_models):
+        # Margins (AdaGrad first brings the row's weights up to date).
+        for mi in range(lo, hi):
             m = models[mi]
             w = coef + m * n_features
             if work.last != NULL:
@@ -649,24 +674,30 @@ cdef void run_epoch(
                         adagrad_catch_up(w, A, adagrad_g + m * n_features, last,
                                          ind[j], state[m].t - 1.0, opt)
             work.vx[mi] = row_dot(w, x, ind, nnz)
-            work.margin[mi] = work.lazy[mi].wscale * work.vx[mi] + state[m].intercept
+            margin[mi] = work.lazy[mi].wscale * work.vx[mi] + state[m].intercept
         if opt.multinomial:
-            lse = log_sum_exp(work.margin, n_models)
+            if work.barrier != NULL:
+                spin_barrier_wait(work.barrier, &sense)
+            lse = log_sum_exp(margin, n_models)
 
         # One step per model, with g = d loss / d margin.
-        for mi in range(n_models):
+        for mi in range(lo, hi):
             m = models[mi]
             y = 1.0 if y_code[i] == model_class[m] else 0.0
             if opt.multinomial:
-                g = exp(work.margin[mi] - lse) - y
-                if opt.track_objective and y == 1.0:
-                    loss = lse - work.margin[mi]
-                    state[models[0]].loss_sum += loss
-                    state[models[0]].objective_sum += loss
+                g = exp(margin[mi] - lse) - y
+                if opt.track_objective and mi == lo and lo == 0:
+                    # The softmax loss goes to the first model's sums.
+                    loss = 0.0
+                    for j in range(n_models):
+                        if y_code[i] == model_class[models[j]]:
+                            loss = lse - margin[j]
+                    state[m].loss_sum += loss
+                    state[m].objective_sum += loss
             else:
-                g = sigmoid(work.margin[mi]) - y
+                g = sigmoid(margin[mi]) - y
                 if opt.track_objective:
-                    loss = log_loss(work.margin[mi], y)
+                    loss = log_loss(margin[mi], y)
                     state[m].loss_sum += loss
                     state[m].objective_sum += loss
             if adagrad:
@@ -687,7 +718,7 @@ cdef void run_epoch(
                     n_features, &state[m], &work.lazy[mi], opt,
                 )
 
-    for mi in range(n_models):
+    for mi in range(lo, hi):
         m = models[mi]
         w = coef + m * n_features
         A = average_coef + m * n_features if averaging else NULL
@@ -704,13 +735,15 @@ cdef void run_epoch(
             state[m].objective_sum += n_order * penalty_of(w, n_features, opt)
 
 
-cdef int alloc_work(Work* work, Py_ssize_t n_models, Py_ssize_t n_lazy_weights) except -1:
+cdef int alloc_work(Work* work, Py_ssize_t n_models, Py_ssize_t n_threads,
+                    Py_ssize_t n_lazy_weights) except -1:
     """Allocate the scratch space (free with free_work, also after a failure)."""
-    cdef Py_ssize_t n = max(n_models, 1)
+    cdef Py_ssize_t n = max(n_models, 1) * n_threads
     work.lazy = <Lazy*>malloc(n * sizeof(Lazy))
     work.vx = <double*>malloc(n * sizeof(double))
-    work.margin = <double*>malloc(n * sizeof(double))
+    work.margin = <double*>malloc(2 * max(n_models, 1) * sizeof(double))
     work.last = NULL
+    work.barrier = NULL
     if n_lazy_weights > 0:
         work.last = <double*>malloc(n_lazy_weights * sizeof(double))
     if (work.lazy == NULL or work.vx == NULL or work.margin == NULL
@@ -731,6 +764,50 @@ cdef inline floating* first_row(floating[:, ::1] a) noexcept nogil:
     return &a[0, 0] if a.shape[0] > 0 else NULL
 
 
+def team_threads_available():
+    """True when the kernel was built with OpenMP (multinomial epochs can use threads)."""
+    return bool(team_available())
+
+
+cdef void run_epoch_in_team(
+    const floating* data, const index_t* indices, const index_t* indptr,
+    Py_ssize_t row_stride,
+    const int64_t* order, Py_ssize_t n_order,
+    const int32_t* y_code, const floating* sample_weight,
+    floating* coef, floating* average_coef, floating* l1_q, floating* adagrad_g,
+    Py_ssize_t n_features,
+    const int64_t* models, Py_ssize_t n_models, const int32_t* model_class,
+    ModelState* state, Work* work, const Options* opt, int n_threads,
+) noexcept nogil:
+    """run_epoch on one thread, or (multinomial) on a team splitting the classes."""
+    cdef int size, rank
+    cdef Work mine
+    cdef spin_barrier barrier
+    barrier.count = 0
+    barrier.sense = 0
+    if n_threads <= 1 or not opt.multinomial:
+        run_epoch(data, indices, indptr, row_stride, order, n_order, y_code,
+                  sample_weight, coef, average_coef, l1_q, adagrad_g, n_features,
+                  models, n_models, model_class, state, work, opt, 0, n_models)
+        return
+    with parallel(num_threads=n_threads):
+        # The team may be smaller than asked (e.g. nested parallelism): split
+        # the classes by the actual size, so every thread reaches the barriers.
+        size = team_size()
+        rank = team_rank()
+        if rank == 0:
+            barrier.size = size
+        team_omp_barrier()
+        mine = work[0]
+        mine.lazy = work.lazy + rank * n_models
+        mine.vx = work.vx + rank * n_models
+        mine.barrier = &barrier if size > 1 else NULL
+        run_epoch(data, indices, indptr, row_stride, order, n_order, y_code,
+                  sample_weight, coef, average_coef, l1_q, adagrad_g, n_features,
+                  models, n_models, model_class, state, &mine, opt,
+                  n_models * rank // size, n_models * (rank + 1) // size)
+
+
 def epoch_dense(
     *,
     const floating[:, ::1] X,
@@ -745,6 +822,7 @@ def epoch_dense(
     const int32_t[::1] model_class,
     ModelState[::1] state,
     Options options,
+    int n_threads=1,
 ):
     """One epoch over the rows ``order`` of a C-contiguous dense X.
 
@@ -752,21 +830,23 @@ def epoch_dense(
     (all but the first may have zero rows when averaging / L1 / AdaGrad is off);
     ``models`` lists the rows to train; ``model_class[m]`` is the label code
     that is positive for model m. With ``options["multinomial"]``, ``models``
-    must list every class.
+    must list every class, and ``n_threads`` > 1 splits the classes of each
+    example across that many threads.
     """
     cdef Work work
     cdef Py_ssize_t n_features = coef.shape[1]
+    n_threads = max(1, n_threads)
     try:
-        alloc_work(&work, models.shape[0], 0)
+        alloc_work(&work, models.shape[0], n_threads, 0)
         with nogil:
-            run_epoch(
+            run_epoch_in_team(
                 &X[0, 0] if X.shape[0] > 0 else NULL, <const int32_t*>NULL,
                 <const int32_t*>NULL, X.shape[1],
                 &order[0], order.shape[0], &y_code[0], &sample_weight[0],
                 &coef[0, 0], first_row(average_coef), first_row(l1_q),
                 first_row(adagrad_g), n_features,
                 &models[0], models.shape[0], &model_class[0],
-                &state[0], &work, &options,
+                &state[0], &work, &options, n_threads,
             )
     finally:
         free_work(&work)
@@ -788,6 +868,7 @@ def epoch_csr(
     const int32_t[::1] model_class,
     ModelState[::1] state,
     Options options,
+    int n_threads=1,
 ):
     """One epoch over the rows ``order`` of a CSR matrix (data, indices, indptr).
 
@@ -796,11 +877,12 @@ def epoch_csr(
     cdef Work work
     cdef Py_ssize_t n_features = coef.shape[1]
     cdef bint adagrad = options.schedule == SCHEDULE_ADAGRAD
+    n_threads = max(1, n_threads)
     try:
-        alloc_work(&work, models.shape[0],
+        alloc_work(&work, models.shape[0], n_threads,
                    models.shape[0] * n_features if adagrad else 0)
         with nogil:
-            run_epoch(
+            run_epoch_in_team(
                 &data[0] if data.shape[0] > 0 else NULL,
                 &indices[0] if indices.shape[0] > 0 else NULL,
                 &indptr[0], 0,
@@ -808,7 +890,7 @@ def epoch_csr(
                 &coef[0, 0], first_row(average_coef), first_row(l1_q),
                 first_row(adagrad_g), n_features,
                 &models[0], models.shape[0], &model_class[0],
-                &state[0], &work, &options,
+                &state[0], &work, &options, n_threads,
             )
     finally:
         free_work(&work)

@@ -242,9 +242,9 @@ def test_epoch_orders_differ(monkeypatch, binary):
     orders = []
     original = _training._kernel_call
 
-    def spy(data, params, models, options, order):
+    def spy(data, params, models, options, order, *args):
         orders.append(np.array(order))
-        return original(data, params, models, options, order)
+        return original(data, params, models, options, order, *args)
 
     monkeypatch.setattr(_training, "_kernel_call", spy)
     SGDLogisticClassifier(random_state=0, tol=None, max_iter=3).fit(X, y)

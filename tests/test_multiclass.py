@@ -267,3 +267,53 @@ def test_n_jobs_never_changes_results(multi, multi_class, learning_rate):
     assert_array_equal(one.coef_, two.coef_)
     assert_array_equal(one.intercept_, two.intercept_)
     assert one.n_iter_ == two.n_iter_
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("learning_rate", ["optimal", "adagrad"])
+@pytest.mark.parametrize("penalty", ["l2", "elasticnet"])
+@pytest.mark.parametrize("n_jobs", [2, 3])
+def test_multinomial_team_of_threads_gives_identical_results(
+    multi, monkeypatch, sparse, learning_rate, penalty, n_jobs
+):
+    # Force the per-example team on this small problem (normally it is only
+    # used when an example carries enough work to pay for the synchronisation).
+    from sgdclf import _training
+
+    monkeypatch.setattr(_training, "TEAM_MIN_WORK", 0)
+    # Three threads on a 2-core machine are slow (they take turns) but must
+    # still be exact: lift the cap of one thread per core.
+    monkeypatch.setattr(_training, "cpu_count", lambda: 8)
+    X, y = multi
+    if sparse:
+        X = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0.0, X))
+    params = dict(multi_class="multinomial", learning_rate=learning_rate, eta0=0.3,
+                  alpha=1e-2, penalty=penalty, average=100, random_state=0,
+                  max_iter=30, tol=1e-2)
+    one = SGDLogisticClassifier(n_jobs=1, **params).fit(X, y)
+    calls = []
+    original = _training._kernel_call
+
+    def spy(data, params, models, options, order, n_threads=1):
+        calls.append(n_threads)
+        return original(data, params, models, options, order, n_threads)
+
+    monkeypatch.setattr(_training, "_kernel_call", spy)
+    team = SGDLogisticClassifier(n_jobs=n_jobs, **params).fit(X, y)
+    assert set(calls) == {n_jobs}
+    assert_array_equal(one.coef_, team.coef_)
+    assert_array_equal(one.intercept_, team.intercept_)
+    assert one.n_iter_ == team.n_iter_ < 30  # the tol rule saw the same objective
+
+
+def test_team_is_used_only_for_enough_work_per_example():
+    from sgdclf._training import Data, _team_pays_off
+
+    def data(X):
+        return Data(X=X, y_code=None, sample_weight=None, train_rows=None)
+
+    assert not _team_pays_off(data(np.zeros((5, 50))), 10)
+    assert _team_pays_off(data(np.zeros((5, 300))), 10)
+    sparse_rows = sp.random(100, 10_000, density=0.01, format="csr", random_state=0)
+    assert not _team_pays_off(data(sparse_rows), 5)  # 5 x 100 nnz x 4 < 2500
+    assert _team_pays_off(data(sparse_rows), 10)
