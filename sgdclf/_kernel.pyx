@@ -197,27 +197,50 @@ def py_softmax_gradient(const double[::1] scores, Py_ssize_t y):
 
 
 # ---------------------------------------------------------------- row algebra
+
+cdef extern from *:
+    void prefetch "__builtin_prefetch"(const void* address) noexcept nogil
+
+
+cdef inline void prefetch_span(const void* start, Py_ssize_t n_bytes) noexcept nogil:
+    """Ask the CPU to start loading [start, start + n_bytes) into the cache."""
+    cdef const char* p = <const char*>start
+    cdef Py_ssize_t k
+    for k in range(0, n_bytes, 64):
+        prefetch(p + k)
+
+
+cdef inline void prefetch_row(const floating* data, const index_t* indices,
+                              const index_t* indptr, Py_ssize_t row_stride,
+                              Py_ssize_t i) noexcept nogil:
+    """Prefetch row i: in a shuffled epoch rows are read in random order, and
+    waiting for each row's memory would cost more than the arithmetic."""
+    if indices == NULL:
+        prefetch_span(data + i * row_stride, row_stride * sizeof(floating))
+    else:
+        prefetch_span(data + indptr[i], (indptr[i + 1] - indptr[i]) * sizeof(floating))
+        prefetch_span(indices + indptr[i], (indptr[i + 1] - indptr[i]) * sizeof(index_t))
 # A row is (x, ind, nnz): ind == NULL means a dense contiguous row of length nnz.
+
+cdef extern from "_dense.h" nogil:
+    double dense_dot_f64(const double* w, const double* x, Py_ssize_t n)
+    double dense_dot_f32(const float* w, const float* x, Py_ssize_t n)
+    void dense_axpy_f64(double* w, double a, const double* x, Py_ssize_t n)
+    void dense_axpy_f32(float* w, float a, const float* x, Py_ssize_t n)
+
 
 cdef inline double row_dot(const floating* w, const floating* x, const index_t* ind,
                            Py_ssize_t nnz) noexcept nogil:
     cdef Py_ssize_t j
-    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    cdef double s = 0.0
     if ind == NULL:
-        j = 0
-        while j + 4 <= nnz:
-            s0 += w[j] * x[j]
-            s1 += w[j + 1] * x[j + 1]
-            s2 += w[j + 2] * x[j + 2]
-            s3 += w[j + 3] * x[j + 3]
-            j += 4
-        while j < nnz:
-            s0 += w[j] * x[j]
-            j += 1
-        return (s0 + s1) + (s2 + s3)
+        if floating is double:
+            return dense_dot_f64(w, x, nnz)
+        else:
+            return dense_dot_f32(w, x, nnz)
     for j in range(nnz):
-        s0 += w[ind[j]] * x[j]
-    return s0
+        s += w[ind[j]] * x[j]
+    return s
 
 
 cdef inline double row_sq_norm(const floating* x, Py_ssize_t nnz) noexcept nogil:
@@ -234,8 +257,10 @@ cdef inline void row_axpy(floating* w, double a, const floating* x,
     cdef Py_ssize_t j
     cdef floating af = <floating>a
     if ind == NULL:
-        for j in range(nnz):
-            w[j] += af * x[j]
+        if floating is double:
+            dense_axpy_f64(w, af, x, nnz)
+        else:
+            dense_axpy_f32(w, af, x, nnz)
     else:
         for j in range(nnz):
             w[ind[j]] += af * x[j]
@@ -645,6 +670,8 @@ cdef void run_epoch(
 
     for r in range(n_order):
         i = order[r]
+        if r + 1 < n_order:
+            prefetch_row(data, indices, indptr, row_stride, order[r + 1])
         if indices == NULL:
             x = data + i * row_stride
             ind = NULL

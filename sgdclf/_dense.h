@@ -1,0 +1,47 @@
+/* Dense dot products and axpy, compiled for several instruction sets.
+ *
+ * The default build targets any x86-64 (SSE2: two doubles per instruction).
+ * With GCC on x86-64, target_clones also compiles AVX2 and AVX-512 versions
+ * and picks one when the module loads, so one wheel runs everywhere and uses
+ * the wide registers where they exist. Eight independent partial sums keep
+ * the additions from waiting on each other; the summation order is fixed by
+ * the code, not by the instruction set, and -ffp-contract=off (meson.build)
+ * keeps the compiler from fusing multiply-adds, so every version gives the
+ * same bits.
+ */
+#ifndef SGDCLF_DENSE_H
+#define SGDCLF_DENSE_H
+
+#include <stddef.h>
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define SGDCLF_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define SGDCLF_CLONES
+#endif
+
+#define SGDCLF_DOT(name, T)                                                   \
+    SGDCLF_CLONES double name(const T* w, const T* x, ptrdiff_t n) {          \
+        double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};                               \
+        ptrdiff_t j = 0, k;                                                   \
+        for (; j + 8 <= n; j += 8)                                            \
+            for (k = 0; k < 8; k++)                                           \
+                s[k] += w[j + k] * x[j + k];                                  \
+        for (; j < n; j++)                                                    \
+            s[0] += w[j] * x[j];                                              \
+        return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])); \
+    }
+
+#define SGDCLF_AXPY(name, T)                                                  \
+    SGDCLF_CLONES void name(T* w, T a, const T* x, ptrdiff_t n) {             \
+        ptrdiff_t j;                                                          \
+        for (j = 0; j < n; j++)                                               \
+            w[j] += a * x[j];                                                 \
+    }
+
+static SGDCLF_DOT(dense_dot_f64, double)
+static SGDCLF_DOT(dense_dot_f32, float)
+static SGDCLF_AXPY(dense_axpy_f64, double)
+static SGDCLF_AXPY(dense_axpy_f32, float)
+
+#endif
