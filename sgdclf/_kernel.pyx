@@ -923,18 +923,23 @@ def epoch_csr(
         free_work(&work)
 
 
-cdef bint rows_finite(const floating[:, ::1] coef, const int64_t[::1] models) noexcept nogil:
-    cdef Py_ssize_t mi, j
+cdef bint rows_finite(const floating[:, ::1] coef, const ModelState[::1] state,
+                      const int64_t[::1] models) noexcept nogil:
+    cdef Py_ssize_t mi, j, m
     for mi in range(models.shape[0]):
+        m = models[mi]
+        if not isfinite(state[m].intercept):
+            return False
         for j in range(coef.shape[1]):
-            if not isfinite(coef[models[mi], j]):
+            if not isfinite(coef[m, j]):
                 return False
     return True
 
 
-def all_finite(const floating[:, ::1] coef, const int64_t[::1] models):
-    """True when every weight of the listed model rows is finite."""
+def all_finite(const floating[:, ::1] coef, const ModelState[::1] state,
+               const int64_t[::1] models):
+    """True when every weight and intercept of the listed models is finite."""
     cdef bint ok
     with nogil:
-        ok = rows_finite(coef, models)
+        ok = rows_finite(coef, state, models)
     return ok

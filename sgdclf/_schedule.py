@@ -12,6 +12,12 @@ Schedules (t counts updates, starting at 1):
 - ``"invscaling"``: eta = eta0 / t ** power_t.
 - ``"adaptive"``: eta = eta0, divided by 5 each time the stopping rule sees
   ``n_iter_no_change`` epochs without improvement (until eta < 1e-6).
+- ``"adagrad"``: per coordinate, eta_j = eta0 / sqrt(1e-8 + G_j), G_j the sum
+  of the squared gradients coordinate j has received; the kernel keeps G.
+
+The "optimal" t0 serves the multinomial loss unchanged: the heuristic bounds
+the derivative of the loss with respect to a score by 1, and the softmax
+cross-entropy's, softmax(p)_k - [y = k], lies in (-1, 1) as well.
 """
 
 import math

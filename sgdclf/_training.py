@@ -60,26 +60,33 @@ class DivergenceError(ValueError):
     pass
 
 
-def _kernel_call(data, params, models, options, order, n_threads=1):
+def _kernel_epoch(data, params, options):
+    """The kernel's epoch function with everything but the models, the order
+    and the threads bound (built once per fit: small data sets run thousands
+    of short epochs)."""
     X = data.X
     common = dict(
-        n_threads=n_threads,
-        order=order,
         y_code=data.y_code,
         sample_weight=data.sample_weight,
         coef=params.coef,
         average_coef=params.average_coef,
         l1_q=params.l1_q,
         adagrad_g=params.adagrad_g,
-        models=models,
         model_class=params.model_class,
         state=params.state,
         options=options,
     )
     if sp.issparse(X):
-        _kernel.epoch_csr(data=X.data, indices=X.indices, indptr=X.indptr, **common)
+        epoch = _kernel.epoch_csr
+        common.update(data=X.data, indices=X.indices, indptr=X.indptr)
     else:
-        _kernel.epoch_dense(X=X, **common)
+        epoch = _kernel.epoch_dense
+        common.update(X=X)
+
+    def call(models, order, n_threads):
+        epoch(models=models, order=order, n_threads=n_threads, **common)
+
+    return call
 
 
 # A multinomial team synchronises its threads once per example (~0.3 us on a
@@ -116,8 +123,9 @@ def _kernel_call_private(data, params, models, options, order):
         l1_q=rows(params.l1_q), adagrad_g=rows(params.adagrad_g),
         state=params.state[models].copy(), model_class=params.model_class[models],
     )
-    _kernel_call(data, private, np.arange(models.shape[0], dtype=np.int64), options,
-                 order)
+    _kernel_epoch(data, private, options)(
+        np.arange(models.shape[0], dtype=np.int64), order, 1
+    )
     for name in ("coef", "average_coef", "l1_q", "adagrad_g", "state"):
         array = getattr(params, name)
         if array.shape[0]:
@@ -156,15 +164,19 @@ def run_epochs(data, params, options, stopping, *, rng, shuffle, n_jobs, verbose
         team = min(n_threads, cpu_count()) if _team_pays_off(data, n_models) else 1
         n_threads = 1
     pool = ThreadPoolExecutor(n_threads) if n_threads > 1 else None
+    # With tol=None no rule can stop a model or lower eta: skip them (unless
+    # verbose reports the values).
+    watch = stopping.tol is not None or verbose
+    kernel = _kernel_epoch(data, params, options) if pool is None else None
+    models = np.concatenate([units[u] for u in active])
     start = time.perf_counter()
     try:
         for epoch in range(stopping.max_iter):
             if verbose:
                 print(f"-- Epoch {epoch + 1}")
             order = rng.permutation(data.train_rows) if shuffle else data.train_rows
-            models = np.concatenate([units[u] for u in active])
             if pool is None:
-                _kernel_call(data, params, models, options, order, team)
+                kernel(models, order, team)
             else:
                 groups = np.array_split(models, min(n_threads, models.shape[0]))
                 list(
@@ -174,16 +186,14 @@ def run_epochs(data, params, options, stopping, *, rng, shuffle, n_jobs, verbose
                     )
                 )
             n_iter[models] = epoch + 1
-            intercepts = params.state["intercept"][models]
-            if not (
-                np.isfinite(intercepts).all()
-                and _kernel.all_finite(params.coef, models)
-            ):
+            if not _kernel.all_finite(params.coef, params.state, models):
                 raise DivergenceError(
                     f"Training diverged at epoch {epoch + 1}: the weights are no "
                     "longer finite. Scale the features (e.g. with StandardScaler) "
                     "or lower eta0 (or raise alpha)."
                 )
+            if not watch:
+                continue
             still_active = []
             for u in active:
                 unit = units[u]
@@ -206,9 +216,11 @@ def run_epochs(data, params, options, stopping, *, rng, shuffle, n_jobs, verbose
                             )
                         continue
                 still_active.append(u)
-            active = still_active
-            if not active:
-                break
+            if len(still_active) < len(active):
+                active = still_active
+                if not active:
+                    break
+                models = np.concatenate([units[u] for u in active])
     finally:
         if pool is not None:
             pool.shutdown()

@@ -162,8 +162,8 @@ def test_early_stopping_stops_and_uses_the_split(binary):
 
 def test_early_stopping_scores_correct_labels(binary):
     """SGDClassifier compares {0,1} labels with {-1,1} predictions; we do not:
-    with a huge n_iter_no_change nothing stops early, and the validation score
-    is the true held-out accuracy."""
+    the validation score is the true held-out accuracy. (3 epochs stop nothing
+    early: stopping takes n_iter_no_change=5 epochs without improvement.)"""
     from sgdclf import _classifier
 
     X, y = binary
@@ -178,7 +178,7 @@ def test_early_stopping_scores_correct_labels(binary):
     _classifier._ValidationScore.__call__ = spy
     try:
         SGDLogisticClassifier(
-            early_stopping=True, max_iter=3, tol=None, random_state=0
+            early_stopping=True, max_iter=3, random_state=0
         ).fit(X, y)
     finally:
         _classifier._ValidationScore.__call__ = original
@@ -240,13 +240,18 @@ def test_epoch_orders_differ(monkeypatch, binary):
 
     X, y = binary
     orders = []
-    original = _training._kernel_call
+    original = _training._kernel_epoch
 
-    def spy(data, params, models, options, order, *args):
-        orders.append(np.array(order))
-        return original(data, params, models, options, order, *args)
+    def spy(data, params, options):
+        call = original(data, params, options)
 
-    monkeypatch.setattr(_training, "_kernel_call", spy)
+        def recording(models, order, n_threads):
+            orders.append(np.array(order))
+            return call(models, order, n_threads)
+
+        return recording
+
+    monkeypatch.setattr(_training, "_kernel_epoch", spy)
     SGDLogisticClassifier(random_state=0, tol=None, max_iter=3).fit(X, y)
     assert len(orders) == 3
     for o in orders:

@@ -207,8 +207,9 @@ def test_multinomial_early_stopping_scores_argmax_accuracy(multi, monkeypatch):
         return value
 
     monkeypatch.setattr(_classifier._ValidationScore, "__call__", spy)
+    # 4 epochs: too few to stop (that takes n_iter_no_change=5).
     SGDLogisticClassifier(multi_class="multinomial", early_stopping=True,
-                          random_state=0, max_iter=4, tol=None).fit(X, y)
+                          random_state=0, max_iter=4).fit(X, y)
     # One score per epoch for the unit of all 4 models, an accuracy in [0, 1].
     assert [n for n, _ in seen] == [4] * 4
     assert all(0.5 < v <= 1 for _, v in seen)
@@ -292,13 +293,18 @@ def test_multinomial_team_of_threads_gives_identical_results(
                   max_iter=30, tol=1e-2)
     one = SGDLogisticClassifier(n_jobs=1, **params).fit(X, y)
     calls = []
-    original = _training._kernel_call
+    original = _training._kernel_epoch
 
-    def spy(data, params, models, options, order, n_threads=1):
-        calls.append(n_threads)
-        return original(data, params, models, options, order, n_threads)
+    def spy(data, params, options):
+        call = original(data, params, options)
 
-    monkeypatch.setattr(_training, "_kernel_call", spy)
+        def recording(models, order, n_threads):
+            calls.append(n_threads)
+            return call(models, order, n_threads)
+
+        return recording
+
+    monkeypatch.setattr(_training, "_kernel_epoch", spy)
     team = SGDLogisticClassifier(n_jobs=n_jobs, **params).fit(X, y)
     assert set(calls) == {n_jobs}
     assert_array_equal(one.coef_, team.coef_)
