@@ -171,29 +171,38 @@ def py_log_loss_gradient(double p, double y):
     return sigmoid(p) - y
 
 
-cdef inline double log_sum_exp(const double* p, Py_ssize_t n) noexcept nogil:
-    """log(sum_k exp(p_k)), shifted by the largest p_k so nothing overflows."""
+cdef inline double softmax(const double* p, Py_ssize_t n, double* prob) noexcept nogil:
+    """prob = softmax(p); returns log(sum_k exp(p_k)).
+
+    Shifted by the largest p_k, so no exp overflows and the sum is >= 1.
+    """
     cdef Py_ssize_t k
     cdef double top = p[0], total = 0.0
     for k in range(1, n):
         if p[k] > top:
             top = p[k]
     for k in range(n):
-        total += exp(p[k] - top)
+        prob[k] = exp(p[k] - top)
+        total += prob[k]
+    for k in range(n):
+        prob[k] /= total
     return top + log(total)
 
 
 def py_softmax_loss(const double[::1] scores, Py_ssize_t y):
     """Cross-entropy of softmax(scores) for class y, as the kernel computes it."""
-    return log_sum_exp(&scores[0], scores.shape[0]) - scores[y]
+    prob = np.empty(scores.shape[0])
+    cdef double[::1] out = prob
+    return softmax(&scores[0], scores.shape[0], &out[0]) - scores[y]
 
 
 def py_softmax_gradient(const double[::1] scores, Py_ssize_t y):
     """d py_softmax_loss / d scores = softmax(scores) - onehot(y)."""
-    cdef double lse = log_sum_exp(&scores[0], scores.shape[0])
-    g = np.exp(np.asarray(scores) - lse)
-    g[y] -= 1.0
-    return g
+    prob = np.empty(scores.shape[0])
+    cdef double[::1] out = prob
+    softmax(&scores[0], scores.shape[0], &out[0])
+    prob[y] -= 1.0
+    return prob
 
 
 # ---------------------------------------------------------------- row algebra
@@ -618,6 +627,7 @@ cdef struct Work:
     # Scratch space of one epoch call.
     Lazy* lazy              # per thread: n_models entries, own models used
     double* vx              # per thread: v . x of the current row, per model
+    double* prob            # per thread: softmax of the current row's margins
     double* margin          # shared: w . x + b of the current row, per model,
                             # two rows used alternately by consecutive examples
     double* last            # shared, AdaGrad on sparse rows: (n_models, n_features)
@@ -705,14 +715,14 @@ cdef void run_epoch(
         if opt.multinomial:
             if work.barrier != NULL:
                 spin_barrier_wait(work.barrier, &sense)
-            lse = log_sum_exp(margin, n_models)
+            lse = softmax(margin, n_models, work.prob)
 
         # One step per model, with g = d loss / d margin.
         for mi in range(lo, hi):
             m = models[mi]
             y = 1.0 if y_code[i] == model_class[m] else 0.0
             if opt.multinomial:
-                g = exp(margin[mi] - lse) - y
+                g = work.prob[mi] - y
                 if opt.track_objective and mi == lo and lo == 0:
                     # The softmax loss goes to the first model's sums.
                     loss = 0.0
@@ -768,12 +778,14 @@ cdef int alloc_work(Work* work, Py_ssize_t n_models, Py_ssize_t n_threads,
     cdef Py_ssize_t n = max(n_models, 1) * n_threads
     work.lazy = <Lazy*>malloc(n * sizeof(Lazy))
     work.vx = <double*>malloc(n * sizeof(double))
+    work.prob = <double*>malloc(n * sizeof(double))
     work.margin = <double*>malloc(2 * max(n_models, 1) * sizeof(double))
     work.last = NULL
     work.barrier = NULL
     if n_lazy_weights > 0:
         work.last = <double*>malloc(n_lazy_weights * sizeof(double))
-    if (work.lazy == NULL or work.vx == NULL or work.margin == NULL
+    if (work.lazy == NULL or work.vx == NULL or work.prob == NULL
+            or work.margin == NULL
             or (n_lazy_weights > 0 and work.last == NULL)):
         raise MemoryError()
     return 0
@@ -782,6 +794,7 @@ cdef int alloc_work(Work* work, Py_ssize_t n_models, Py_ssize_t n_threads,
 cdef void free_work(Work* work) noexcept:
     free(work.lazy)
     free(work.vx)
+    free(work.prob)
     free(work.margin)
     free(work.last)
 
@@ -828,6 +841,7 @@ cdef void run_epoch_in_team(
         mine = work[0]
         mine.lazy = work.lazy + rank * n_models
         mine.vx = work.vx + rank * n_models
+        mine.prob = work.prob + rank * n_models
         mine.barrier = &barrier if size > 1 else NULL
         run_epoch(data, indices, indptr, row_stride, order, n_order, y_code,
                   sample_weight, coef, average_coef, l1_q, adagrad_g, n_features,
