@@ -44,3 +44,26 @@ def bundled(name):
     loader = {"digits": load_digits, "breast_cancer": load_breast_cancer}[name]
     X, y = loader(return_X_y=True)
     return _standardised_split(X, y)
+
+
+def badly_scaled(n_samples, n_features, seed=0):
+    """Dense features whose scales span 0.01 to 1000, not standardised."""
+    X, y = make_classification(n_samples, n_features, n_informative=n_features * 2 // 5,
+                               random_state=seed)
+    scales = np.logspace(-2, 3, n_features)
+    X = X * scales[np.random.default_rng(seed).permutation(n_features)]
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, stratify=y,
+                                              random_state=seed)
+    return X_tr, X_te, y_tr, y_te
+
+
+def sparse_multiclass(n_samples, n_features, nnz_per_row, n_classes, seed=0):
+    """CSR rows as in ``sparse``, labels the argmax of n_classes sparse linear scores."""
+    X_tr, X_te, _, _ = sparse(n_samples, n_features, nnz_per_row, seed)
+    rng = np.random.default_rng(seed + 1)
+    W = rng.standard_normal((n_features, n_classes)) * (
+        rng.random((n_features, n_classes)) < 0.2)
+    def labels(X):
+        scores = X @ W
+        return np.argmax(scores + rng.gumbel(size=scores.shape), axis=1)
+    return X_tr, X_te, labels(X_tr), labels(X_te)
