@@ -67,9 +67,12 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
     verbose : int, default=0
         Print one line per epoch when positive.
     n_jobs : int or None, default=None
-        Threads for one-vs-rest multiclass problems (the classes are split
-        across threads; the results do not depend on it). Multinomial fits use
-        one thread. None means 1 unless in a joblib context.
+        Threads for multiclass problems; the results do not depend on it.
+        One-vs-rest splits the classes across threads; multinomial splits the
+        classes of each example across a team of threads, used only when an
+        example carries enough work (classes x non-zeros per row >= 2500, a
+        sparse non-zero counting 4) and with at most one thread per core.
+        None means 1 unless in a joblib context.
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffling and the early-stopping split.
     learning_rate : {"optimal", "constant", "invscaling", "adaptive", "adagrad"}, \
@@ -248,14 +251,15 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         with _all_or_nothing(self):
             X, y = self._validate_Xy(X, y, reset=True)
             classes = unique_labels(y)
-            if self.warm_start and hasattr(self, "coef_"):
+            warm = self.warm_start and hasattr(self, "coef_")
+            if warm:
                 if coef_init is None:
                     coef_init = _dense(self.coef_)
                 if intercept_init is None:
                     intercept_init = self.intercept_
             self._train(
                 X, y, classes, sample_weight, max_iter=self.max_iter, fresh=True,
-                coef_init=coef_init, intercept_init=intercept_init,
+                coef_init=coef_init, intercept_init=intercept_init, warm=warm,
             )
         if self.tol is not None and self.n_iter_ == self.max_iter:
             warnings.warn(
@@ -376,6 +380,8 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             )
 
     def _validate_Xy(self, X, y, *, reset):
+        """Checked X (C-ordered float array or canonical CSR) and y."""
+        original = X
         X, y = validate_data(
             self,
             X,
@@ -387,7 +393,14 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             reset=reset,
         )
         check_classification_targets(y)
+        if sp.issparse(X) and not X.has_canonical_format:
+            # A row may store a column twice; AdaGrad's per-coordinate step and
+            # the L1 truncation must see one summed entry (copy, not the input).
+            X = X.copy()
+            X.sum_duplicates()
         if sp.issparse(X) and X.indices.dtype != X.indptr.dtype:
+            if X is original:
+                X = X.copy()  # never modify the caller's matrix
             X.indices = X.indices.astype(np.int64)
             X.indptr = X.indptr.astype(np.int64)
         return X, y
@@ -395,7 +408,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
     # ------------------------------------------------------------ 2. prepare
 
     def _train(self, X, y, classes, sample_weight, *, max_iter, fresh,
-               coef_init=None, intercept_init=None):
+               coef_init=None, intercept_init=None, warm=False):
         n_samples, n_features = X.shape
         if len(classes) < 2:
             raise ValueError(
@@ -419,7 +432,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         n_models = 1 if len(classes) == 2 else len(classes)
         multinomial = self.multi_class == "multinomial" and n_models > 1
         params = self._starting_parameters(
-            n_models, n_features, dtype, fresh, coef_init, intercept_init
+            n_models, n_features, dtype, fresh, coef_init, intercept_init, warm
         )
         if n_models == 1:
             params.model_class = np.array([1], dtype=np.int32)
@@ -473,8 +486,14 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         self._commit(classes, params, int(n_iter.max()), t_start + n_iter.max() * n_samples)
 
     def _starting_parameters(self, n_models, n_features, dtype, fresh,
-                             coef_init, intercept_init):
-        """Copies of the weights to train (the model is untouched until commit)."""
+                             coef_init, intercept_init, warm=False):
+        """Copies of the weights to train (the model is untouched until commit).
+
+        A fresh fit restarts the schedule (t = 1), as SGDClassifier does, also
+        under warm_start; but a warm AdaGrad fit keeps its sums of squared
+        gradients: from zero sums, every weight whose feature has not appeared
+        yet would take proximal steps of eta0 / sqrt(1e-8) and be wiped out.
+        """
         averaging = bool(self.average)
         l1 = self.penalty in ("l1", "elasticnet")
         adagrad = self.learning_rate == "adagrad"
@@ -489,6 +508,11 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             average_coef = np.zeros_like(coef) if averaging else empty
             l1_q = np.zeros_like(coef) if l1 else empty
             adagrad_g = np.zeros_like(coef) if adagrad else empty
+            previous_g = getattr(self, "_adagrad_g", None)
+            if adagrad and warm and previous_g is not None and (
+                    previous_g.shape == coef.shape):
+                adagrad_g = np.array(previous_g, dtype=dtype)
+                state["intercept_g"] = self._adagrad_intercept_g
         else:
             source = self._standard_coef if hasattr(self, "_standard_coef") else self.coef_
             coef = np.array(_dense(source), dtype=dtype, order="C")

@@ -496,8 +496,10 @@ cdef inline void shrink_stretch(double size, double a, double b, double n,
     until it reaches 0 (then it stays there). Writes size_n to ``end`` and the sum
     size_1 + ... + size_n to ``total``.
     """
-    cdef double lc = log1p(b)          # log c
-    cdef double m, d, r
+    cdef double lc, m, d, r, decay
+    if b < 1e-200:
+        b = 0.0     # (the shrink would be below rounding for any n)
+    lc = log1p(b)   # log c
     # m: number of steps that end above zero (size > a S_i  <=>  i < bound).
     if a <= 0.0:
         m = n
@@ -509,15 +511,15 @@ cdef inline void shrink_stretch(double size, double a, double b, double n,
         m = n
     if m < 0.0:
         m = 0.0
-    # End value.
+    # End value c^-n (size - a S_n) = size c^-n - a (1 - c^-n) / b, written so
+    # nothing overflows for large n.
     if m < n:
         end[0] = 0.0
-    elif a <= 0.0:
-        end[0] = size * exp(-n * lc)
     elif lc <= 0.0:
         end[0] = size - a * n
     else:
-        end[0] = exp(-n * lc) * (size - a * expm1(n * lc) / b)
+        decay = exp(-n * lc)
+        end[0] = size * decay + a * expm1(-n * lc) / b
     if end[0] < 0.0:
         end[0] = 0.0
     # Sum of the m positive values: size R - (a / b) D with D = sum_i (1 - c^-i)

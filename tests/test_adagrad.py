@@ -73,6 +73,8 @@ def test_adagrad_sparse_equals_dense(multi_class, penalty, average, alpha):
     (1.0, 0.0, 0.1, 7), (1.0, 0.05, 0.0, 30), (1.0, 0.05, 0.1, 30),
     (2.5, 1e-3, 1e-12, 50), (0.3, 1e-9, 1e-9, 1000), (1.0, 0.3, 0.2, 3),
     (1e-3, 1.0, 0.5, 4), (5.0, 0.0, 1e-15, 100), (5.0, 1e-4, 2.0, 60),
+    # Extremes: tiny a with a long stretch, subnormal b (overflow / rounding).
+    (1.0, 1e-310, 1.0, 2000), (1.0, 0.01, 5e-324, 100), (3.0, 0.0, 0.5, 5000),
 ])
 def test_shrink_stretch_equals_step_by_step(size, a, b, n):
     w, total = size, 0.0
@@ -124,3 +126,40 @@ def test_adagrad_beats_optimal_on_badly_scaled_features():
                                     tol=None, random_state=0).fit(X_tr, y_tr)
         losses[schedule] = log_loss(y_te, clf.predict_proba(X_te))
     assert losses["adagrad"] < losses["optimal"]
+
+
+def test_adagrad_warm_start_keeps_the_sums():
+    # A warm fit restarts the schedule's t but keeps AdaGrad's sums: from zero
+    # sums, weights of features not yet seen in the epoch would get proximal
+    # steps of eta0 / sqrt(1e-8) and be wiped out.
+    X, y = sparse_data(3)
+    X = sp.csr_matrix(X)
+    params = dict(learning_rate="adagrad", eta0=0.3, shuffle=False, tol=None)
+    two = SGDLogisticClassifier(max_iter=2, **params).fit(X, y)
+    warm = SGDLogisticClassifier(max_iter=1, warm_start=True, **params)
+    warm.fit(X, y).fit(X, y)
+    assert_allclose(warm.coef_, two.coef_, rtol=1e-12)
+    assert_allclose(warm.intercept_, two.intercept_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("learning_rate", ["adagrad", "constant"])
+@pytest.mark.parametrize("penalty", ["l2", "l1"])
+def test_csr_with_duplicate_entries_equals_summed_matrix(learning_rate, penalty):
+    # scipy allows a row to store a column twice (meaning the sum); AdaGrad's
+    # squared gradients and the L1 truncation must see the summed entry.
+    rng = np.random.default_rng(0)
+    n, d = 60, 6
+    rows, cols = np.repeat(np.arange(n), 4), []
+    for _ in range(n):
+        pair = rng.choice(d, 2, replace=False)
+        cols += [pair[0], pair[1], pair[0], pair[1]]
+    values = rng.uniform(0.2, 1.0, size=4 * n)
+    duplicated = sp.csr_matrix((values, cols, np.arange(0, 4 * n + 1, 4)), shape=(n, d))
+    summed = sp.csr_matrix(duplicated.toarray())
+    y = rng.integers(0, 2, n)
+    params = dict(learning_rate=learning_rate, eta0=0.1, alpha=1e-3, penalty=penalty,
+                  shuffle=False, tol=None, max_iter=3)
+    a = SGDLogisticClassifier(**params).fit(duplicated, y)
+    b = SGDLogisticClassifier(**params).fit(summed, y)
+    assert_allclose(a.coef_, b.coef_, rtol=1e-10, atol=1e-14)
+    assert not duplicated.has_canonical_format  # the caller's matrix is untouched

@@ -79,6 +79,11 @@ def test_int64_index_csr(data):
     A64.indptr = A.indptr.astype(np.int64)
     assert A64.indices.dtype == np.int64
     assert_allclose(_fit(A64, y).coef_, _fit(A, y).coef_)
+    # Mixed index dtypes are unified on a copy; the caller's matrix is untouched.
+    mixed = A.copy()
+    mixed.indptr = A.indptr.astype(np.int64)
+    assert_allclose(_fit(mixed, y).coef_, _fit(A, y).coef_)
+    assert mixed.indices.dtype == np.int32 and mixed.indptr.dtype == np.int64
 
 
 def test_float32_trains_float32_and_agrees_with_float64(data):
