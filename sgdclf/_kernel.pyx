@@ -75,6 +75,10 @@ SCHEDULES = {"constant": SCHEDULE_CONSTANT, "optimal": SCHEDULE_OPTIMAL,
              "invscaling": SCHEDULE_INVSCALING, "adaptive": SCHEDULE_ADAPTIVE,
              "adagrad": SCHEDULE_ADAGRAD}
 
+# Rows are prefetched this many rows ahead of their use (measured on 200k x 100
+# float64, ns per row shuffled / in order: 1 ahead 167 / 85, 2: 153 / 76,
+# 4: 154 / 71).
+cdef Py_ssize_t PREFETCH_AHEAD = 4
 # Below this the lazy weight scale is folded into the weights.
 cdef double WSCALE_MIN = 1e-9
 # AdaGrad's step is eta0 / sqrt(ADAGRAD_EPS + sum of squared gradients).
@@ -206,17 +210,14 @@ def py_softmax_gradient(const double[::1] scores, Py_ssize_t y):
 
 
 # ---------------------------------------------------------------- row algebra
+# A row is (x, ind, nnz): ind == NULL means a dense contiguous row of length nnz.
 
-cdef extern from *:
-    void prefetch "__builtin_prefetch"(const void* address) noexcept nogil
-
-
-cdef inline void prefetch_span(const void* start, Py_ssize_t n_bytes) noexcept nogil:
-    """Ask the CPU to start loading [start, start + n_bytes) into the cache."""
-    cdef const char* p = <const char*>start
-    cdef Py_ssize_t k
-    for k in range(0, n_bytes, 64):
-        prefetch(p + k)
+cdef extern from "_dense.h" nogil:
+    void prefetch_bytes(const void* p, Py_ssize_t n_bytes)
+    double dense_dot_f64(const double* w, const double* x, Py_ssize_t n)
+    double dense_dot_f32(const float* w, const float* x, Py_ssize_t n)
+    void dense_axpy_f64(double* w, double a, const double* x, Py_ssize_t n)
+    void dense_axpy_f32(float* w, float a, const float* x, Py_ssize_t n)
 
 
 cdef inline void prefetch_row(const floating* data, const index_t* indices,
@@ -225,17 +226,10 @@ cdef inline void prefetch_row(const floating* data, const index_t* indices,
     """Prefetch row i: in a shuffled epoch rows are read in random order, and
     waiting for each row's memory would cost more than the arithmetic."""
     if indices == NULL:
-        prefetch_span(data + i * row_stride, row_stride * sizeof(floating))
+        prefetch_bytes(data + i * row_stride, row_stride * sizeof(floating))
     else:
-        prefetch_span(data + indptr[i], (indptr[i + 1] - indptr[i]) * sizeof(floating))
-        prefetch_span(indices + indptr[i], (indptr[i + 1] - indptr[i]) * sizeof(index_t))
-# A row is (x, ind, nnz): ind == NULL means a dense contiguous row of length nnz.
-
-cdef extern from "_dense.h" nogil:
-    double dense_dot_f64(const double* w, const double* x, Py_ssize_t n)
-    double dense_dot_f32(const float* w, const float* x, Py_ssize_t n)
-    void dense_axpy_f64(double* w, double a, const double* x, Py_ssize_t n)
-    void dense_axpy_f32(float* w, float a, const float* x, Py_ssize_t n)
+        prefetch_bytes(data + indptr[i], (indptr[i + 1] - indptr[i]) * sizeof(floating))
+        prefetch_bytes(indices + indptr[i], (indptr[i + 1] - indptr[i]) * sizeof(index_t))
 
 
 cdef inline double row_dot(const floating* w, const floating* x, const index_t* ind,
@@ -682,8 +676,12 @@ cdef void run_epoch(
 
     for r in range(n_order):
         i = order[r]
-        if r + 1 < n_order:
-            prefetch_row(data, indices, indptr, row_stride, order[r + 1])
+        if r + PREFETCH_AHEAD < n_order:
+            prefetch_row(data, indices, indptr, row_stride, order[r + PREFETCH_AHEAD])
+            if indices != NULL and r + 2 * PREFETCH_AHEAD < n_order:
+                # The row pointers of a later row, so that its data can be
+                # prefetched without waiting for them.
+                prefetch_bytes(indptr + order[r + 2 * PREFETCH_AHEAD], 2 * sizeof(index_t))
         if indices == NULL:
             x = data + i * row_stride
             ind = NULL
