@@ -145,12 +145,15 @@ cdef struct Lazy:
 # ---------------------------------------------------------------- logistic pieces
 
 cdef inline double sigmoid(double p) noexcept nogil:
-    """1 / (1 + exp(-p)), without overflow for any p."""
-    cdef double e
-    if p >= 0:
-        return 1.0 / (1.0 + exp(-p))
-    e = exp(p)
-    return e / (1.0 + e)
+    """1 / (1 + exp(-p)), without overflow for any p.
+
+    With e = exp(-|p|) <= 1: 1 / (1 + e) for p >= 0, e / (1 + e) below. The
+    sign of p is a coin flip from one example to the next, so the two cases
+    share one division and differ only in a select (no branch to mispredict).
+    """
+    cdef double e = exp(-fabs(p))
+    cdef double numerator = 1.0 if p >= 0 else e
+    return numerator / (1.0 + e)
 
 
 cdef inline double log_loss(double p, double y) noexcept nogil:
@@ -415,7 +418,7 @@ cdef inline void sgd_step(
     cdef bint has_l2 = opt.penalty == PENALTY_L2 or opt.penalty == PENALTY_ELASTICNET
     cdef bint averaging = opt.average_start > 0 and st.t >= opt.average_start
     cdef double l1_ratio = l1_share(opt)
-    cdef double decay, update, delta, mu, s
+    cdef double decay, update, delta, mu, s, step, step_v
     cdef Py_ssize_t k
 
     if opt.track_objective:
@@ -424,8 +427,9 @@ cdef inline void sgd_step(
             (1.0 - l1_ratio) * 0.5 * s * s * lz.penalty_sq_norm
             + l1_ratio * s * lz.penalty_abs_norm)
 
-    update = -eta * g * sample_weight
-
+    # Everything up to step_v is independent of g, so the CPU computes it
+    # (the division included) while the margin's exp and sigmoid are in flight.
+    step = -eta * sample_weight
     if has_l2:
         decay = 1.0 - (1.0 - l1_ratio) * eta * opt.alpha
         if decay < 0.0:
@@ -435,9 +439,11 @@ cdef inline void sgd_step(
             s = lz.wscale
             fold(v, A, n_features, lz, opt.average_start > 0)
             vx *= s     # v was rescaled by s
+    step_v = step / lz.wscale
+    update = step * g
 
     if update != 0.0:
-        delta = update / lz.wscale
+        delta = step_v * g
         if opt.track_objective and has_l1:
             row_axpy_tracked(v, delta, x, ind, nnz, lz)
         else:
