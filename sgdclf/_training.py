@@ -169,12 +169,17 @@ def run_epochs(data, params, options, stopping, *, rng, shuffle, n_jobs, verbose
     watch = stopping.tol is not None or verbose
     kernel = _kernel_epoch(data, params, options) if pool is None else None
     models = np.concatenate([units[u] for u in active])
+    # One buffer for every epoch's permutation (a fresh array per epoch costs
+    # page faults on large data).
+    order = np.empty_like(data.train_rows) if shuffle else data.train_rows
     start = time.perf_counter()
     try:
         for epoch in range(stopping.max_iter):
             if verbose:
                 print(f"-- Epoch {epoch + 1}")
-            order = rng.permutation(data.train_rows) if shuffle else data.train_rows
+            if shuffle:
+                _kernel.shuffle_rows(order, data.train_rows,
+                                     int(rng.integers(2**63, dtype=np.uint64)))
             if pool is None:
                 kernel(models, order, team)
             else:

@@ -1,0 +1,39 @@
+"""The kernel's epoch permutation (Fisher-Yates on a splitmix64 stream)."""
+
+import numpy as np
+from scipy.stats import chisquare
+
+from sgdclf import _kernel
+
+
+def test_is_a_permutation_of_the_given_rows_and_deterministic():
+    rows = np.arange(3, 3000, 3, dtype=np.int64)
+    a, b, c = (np.empty_like(rows) for _ in range(3))
+    _kernel.shuffle_rows(a, rows, 7)
+    _kernel.shuffle_rows(b, rows, 7)
+    _kernel.shuffle_rows(c, rows, 8)
+    assert np.array_equal(np.sort(a), rows)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_every_position_is_equally_likely():
+    n, trials = 6, 30_000
+    counts = np.zeros((n, n))
+    rows = np.arange(n, dtype=np.int64)
+    out = np.empty_like(rows)
+    for seed in range(trials):
+        _kernel.shuffle_rows(out, rows, seed)
+        counts[out, np.arange(n)] += 1
+    # Each element lands in each position with probability 1/n.
+    p_value = chisquare(counts.ravel()).pvalue
+    assert p_value > 1e-4
+    assert np.abs(counts / trials - 1 / n).max() < 0.015
+
+
+def test_empty_and_single_row():
+    for n in (0, 1):
+        rows = np.arange(n, dtype=np.int64)
+        out = np.empty_like(rows)
+        _kernel.shuffle_rows(out, rows, 1)
+        assert np.array_equal(out, rows)
