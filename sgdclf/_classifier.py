@@ -382,6 +382,8 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
     def _validate_Xy(self, X, y, *, reset):
         """Checked X (C-ordered float array or canonical CSR) and y."""
         original = X
+        # NaN and infinity in X are caught during training, for free (see
+        # _training._check_finite), instead of by a separate pass over X here.
         X, y = validate_data(
             self,
             X,
@@ -390,6 +392,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             dtype=[np.float64, np.float32],
             order="C",
             accept_large_sparse=True,
+            ensure_all_finite=False,
             reset=reset,
         )
         check_classification_targets(y)
@@ -443,6 +446,13 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         train_rows = np.arange(n_samples, dtype=np.int64)
         if validation is not None:
             train_rows = train_rows[~validation]
+            # Training visits the other rows and stops at a non-finite one.
+            held_out = X[validation]
+            if not np.isfinite(held_out.data if sp.issparse(held_out) else held_out).all():
+                raise ValueError(
+                    "Input X contains NaN or infinity (in the rows held out for "
+                    "early stopping); remove or impute those values."
+                )
         data = Data(X=X, y_code=y_code, sample_weight=weight, train_rows=train_rows)
 
         track = bool(self.verbose) or (self.tol is not None and not self.early_stopping)

@@ -635,6 +635,15 @@ cdef struct Work:
     double* last            # shared, AdaGrad on sparse rows: (n_models, n_features)
                             # step up to which each weight is current; else NULL
     spin_barrier* barrier   # shared by a team; NULL on one thread
+    Py_ssize_t* bad_row     # shared out: a row whose margin was not finite, or -1
+
+
+cdef inline bint finite_values(const double* a, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t k
+    for k in range(n):
+        if not isfinite(a[k]):
+            return False
+    return True
 
 
 cdef void run_epoch(
@@ -718,9 +727,17 @@ cdef void run_epoch(
                                          ind[j], state[m].t - 1.0, opt)
             work.vx[mi] = row_dot(w, x, ind, nnz)
             margin[mi] = work.lazy[mi].wscale * work.vx[mi] + state[m].intercept
+        if work.barrier != NULL:
+            spin_barrier_wait(work.barrier, &sense)
+        # A NaN or infinity in x makes every margin non-finite (0 * inf is NaN),
+        # so this check stands in for a separate pass over X; diverged weights
+        # show here too. Every thread of a team sees the same margins and
+        # stops at the same row.
+        if not finite_values(margin, n_models):
+            if lo == 0:
+                work.bad_row[0] = i
+            break
         if opt.multinomial:
-            if work.barrier != NULL:
-                spin_barrier_wait(work.barrier, &sense)
             lse = softmax(margin, n_models, work.prob)
 
         # One step per model, with g = d loss / d margin.
@@ -879,12 +896,17 @@ def epoch_dense(
     that is positive for model m. With ``options["multinomial"]``, ``models``
     must list every class, and ``n_threads`` > 1 splits the classes of each
     example across that many threads.
+
+    Returns -1, or the index of a row whose margin was not finite (NaN or
+    infinity in that row of X, or diverged weights): the epoch stopped there.
     """
     cdef Work work
     cdef Py_ssize_t n_features = coef.shape[1]
+    cdef Py_ssize_t bad_row = -1
     n_threads = max(1, n_threads)
     try:
         alloc_work(&work, models.shape[0], n_threads, 0)
+        work.bad_row = &bad_row
         with nogil:
             run_epoch_in_team(
                 &X[0, 0] if X.shape[0] > 0 else NULL, <const int32_t*>NULL,
@@ -897,6 +919,7 @@ def epoch_dense(
             )
     finally:
         free_work(&work)
+    return bad_row
 
 
 def epoch_csr(
@@ -924,10 +947,12 @@ def epoch_csr(
     cdef Work work
     cdef Py_ssize_t n_features = coef.shape[1]
     cdef bint adagrad = options.schedule == SCHEDULE_ADAGRAD
+    cdef Py_ssize_t bad_row = -1
     n_threads = max(1, n_threads)
     try:
         alloc_work(&work, models.shape[0], n_threads,
                    models.shape[0] * n_features if adagrad else 0)
+        work.bad_row = &bad_row
         with nogil:
             run_epoch_in_team(
                 &data[0] if data.shape[0] > 0 else NULL,
@@ -941,6 +966,7 @@ def epoch_csr(
             )
     finally:
         free_work(&work)
+    return bad_row
 
 
 # ---------------------------------------------------------------- the permutation

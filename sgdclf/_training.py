@@ -84,7 +84,7 @@ def _kernel_epoch(data, params, options):
         common.update(X=X)
 
     def call(models, order, n_threads):
-        epoch(models=models, order=order, n_threads=n_threads, **common)
+        return epoch(models=models, order=order, n_threads=n_threads, **common)
 
     return call
 
@@ -123,13 +123,40 @@ def _kernel_call_private(data, params, models, options, order):
         l1_q=rows(params.l1_q), adagrad_g=rows(params.adagrad_g),
         state=params.state[models].copy(), model_class=params.model_class[models],
     )
-    _kernel_epoch(data, private, options)(
+    bad_row = _kernel_epoch(data, private, options)(
         np.arange(models.shape[0], dtype=np.int64), order, 1
     )
     for name in ("coef", "average_coef", "l1_q", "adagrad_g", "state"):
         array = getattr(params, name)
         if array.shape[0]:
             array[models] = getattr(private, name)
+    return bad_row
+
+
+def _check_finite(data, params, models, bad_rows, epoch):
+    """Raise if an epoch met a non-finite margin or left non-finite weights.
+
+    X is not scanned for NaN/inf before training: a NaN or infinity in a row
+    makes its margin non-finite, which the kernel reports (the row), so the
+    check costs nothing extra. Telling X's fault from divergence needs a look
+    at that one row only.
+    """
+    for row in bad_rows:
+        if row < 0:
+            continue
+        x = data.X[row]
+        values = x.data if sp.issparse(x) else x
+        if not np.isfinite(values).all():
+            raise ValueError(
+                f"Input X contains NaN or infinity (row {row}); remove or impute "
+                "those values (e.g. with sklearn.impute.SimpleImputer)."
+            )
+    if max(bad_rows) >= 0 or not _kernel.all_finite(params.coef, params.state, models):
+        raise DivergenceError(
+            f"Training diverged at epoch {epoch + 1}: the weights are no "
+            "longer finite. Scale the features (e.g. with StandardScaler) "
+            "or lower eta0 (or raise alpha)."
+        )
 
 
 def run_epochs(data, params, options, stopping, *, rng, shuffle, n_jobs, verbose):
@@ -181,22 +208,17 @@ def run_epochs(data, params, options, stopping, *, rng, shuffle, n_jobs, verbose
                 _kernel.shuffle_rows(order, data.train_rows,
                                      int(rng.integers(2**63, dtype=np.uint64)))
             if pool is None:
-                kernel(models, order, team)
+                bad_rows = [kernel(models, order, team)]
             else:
                 groups = np.array_split(models, min(n_threads, models.shape[0]))
-                list(
+                bad_rows = list(
                     pool.map(
                         lambda g: _kernel_call_private(data, params, g, options, order),
                         groups,
                     )
                 )
             n_iter[models] = epoch + 1
-            if not _kernel.all_finite(params.coef, params.state, models):
-                raise DivergenceError(
-                    f"Training diverged at epoch {epoch + 1}: the weights are no "
-                    "longer finite. Scale the features (e.g. with StandardScaler) "
-                    "or lower eta0 (or raise alpha)."
-                )
+            _check_finite(data, params, models, bad_rows, epoch)
             if not watch:
                 continue
             still_active = []

@@ -200,6 +200,44 @@ def test_nan_inf_in_X(data, bad, word, sparse):
         fitted.predict(X)
 
 
+@pytest.mark.parametrize("params", [
+    dict(),
+    dict(n_jobs=2),  # one-vs-rest threads
+    dict(multi_class="multinomial", learning_rate="adagrad"),
+    dict(multi_class="multinomial", n_jobs=2, team=True),  # a team of threads
+    dict(early_stopping=True),
+])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_X_found_during_training_names_the_row(
+    data, params, sparse, bad, monkeypatch
+):
+    # X is not scanned up front: the kernel stops at the first row whose margin
+    # is not finite. The error must say so, whatever the row, the thread
+    # layout or a zero weight vector (0 * inf is NaN), and leave no model.
+    from sgdclf import _training
+
+    params = dict(params)
+    if params.pop("team", False):
+        monkeypatch.setattr(_training, "TEAM_MIN_WORK", 0)
+    X, y = data
+    for row in (0, 321, len(y) - 1):
+        X_bad = X.copy()
+        X_bad[row, 7] = bad
+        if sparse:
+            X_bad = sp.csr_matrix(X_bad)
+        clf = SGDLogisticClassifier(random_state=0, **params)
+        with pytest.raises(ValueError, match="NaN or infinity"):
+            clf.fit(X_bad, y)
+        assert not hasattr(clf, "coef_")
+    fitted = SGDLogisticClassifier(random_state=0, **params).fit(X, y)
+    before = fitted.coef_.copy()
+    if not params.get("early_stopping"):
+        with pytest.raises(ValueError, match="NaN or infinity"):
+            fitted.partial_fit(X_bad, y)
+        assert np.array_equal(fitted.coef_, before)
+
+
 def test_one_class(data):
     X, _ = data
     with pytest.raises(ValueError, match="at least 2 classes"):
