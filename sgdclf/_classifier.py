@@ -250,7 +250,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         self._check_options(partial=False)
         with _all_or_nothing(self):
             X, y = self._validate_Xy(X, y, reset=True)
-            classes = unique_labels(y)
+            classes, y_code = _labels(y)
             warm = self.warm_start and hasattr(self, "coef_")
             if warm:
                 if coef_init is None:
@@ -260,6 +260,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             self._train(
                 X, y, classes, sample_weight, max_iter=self.max_iter, fresh=True,
                 coef_init=coef_init, intercept_init=intercept_init, warm=warm,
+                y_code=y_code,
             )
         if self.tol is not None and self.n_iter_ == self.max_iter:
             warnings.warn(
@@ -411,7 +412,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
     # ------------------------------------------------------------ 2. prepare
 
     def _train(self, X, y, classes, sample_weight, *, max_iter, fresh,
-               coef_init=None, intercept_init=None, warm=False):
+               coef_init=None, intercept_init=None, warm=False, y_code=None):
         n_samples, n_features = X.shape
         if len(classes) < 2:
             raise ValueError(
@@ -424,7 +425,8 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
                 f"{self.coef_.shape[1]}."
             )
         dtype = X.dtype
-        y_code = np.searchsorted(classes, y).astype(np.int32)
+        if y_code is None:
+            y_code = np.searchsorted(classes, y).astype(np.int32)
         class_weight = compute_class_weight(self.class_weight, classes=classes, y=y)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64,
@@ -656,6 +658,20 @@ class _all_or_nothing:
             self.estimator.__dict__.clear()
             self.estimator.__dict__.update(self.saved)
         return False
+
+
+def _labels(y):
+    """classes_ and each label's index in it, from one sort of y.
+
+    Numeric labels (the usual case) take numpy's unique with inverse (one pass
+    instead of unique + searchsorted on large y); other label types go through
+    scikit-learn's unique_labels, which checks for mixed types.
+    """
+    if y.dtype.kind in "biuf":
+        classes, y_code = np.unique(y, return_inverse=True)
+        return classes, y_code.astype(np.int32).ravel()
+    classes = unique_labels(y)
+    return classes, np.searchsorted(classes, y).astype(np.int32)
 
 
 def _dense(coef):
