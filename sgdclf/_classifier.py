@@ -14,7 +14,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from joblib import effective_n_jobs
-from scipy.special import expit, log_expit, log_softmax, logsumexp
+from scipy.special import expit, log_expit, log_softmax, logsumexp, softmax
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
@@ -22,7 +22,13 @@ from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.validation import (
+    _assert_all_finite,
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from . import _kernel
 from ._schedule import optimal_t0
@@ -318,14 +324,37 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             self._train(X, y, classes, sample_weight, max_iter=1, fresh=fresh)
         return self
 
+    def decision_function(self, X):
+        """Margins w . x + b: one column per model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) for two classes, else
+            (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        # As in fit, X is not scanned for NaN/inf up front: a non-finite value
+        # makes its row's scores non-finite, and only then is X looked at.
+        X = validate_data(self, X, accept_sparse="csr", reset=False,
+                          ensure_all_finite=False)
+        coef = self.coef_.T if self.coef_.ndim == 2 else self.coef_
+        scores = safe_sparse_dot(X, coef, dense_output=True) + self.intercept_
+        if not np.isfinite(scores).all():
+            _assert_all_finite(X.data if sp.issparse(X) else X, input_name="X")
+        return scores.ravel() if scores.ndim > 1 and scores.shape[1] == 1 else scores
+
     def predict_proba(self, X):
         """Class probabilities.
 
         Binary: the sigmoid of the decision function. More than two classes:
         with ``multi_class="multinomial"`` the softmax of the decision
         function; with "ovr" the one-vs-rest sigmoids normalised to sum to one.
-        Both are computed in log space, so they stay finite and exact at
-        extreme margins.
+        Exact at extreme margins: no 1 - p rounding, and rows whose sigmoids
+        all underflow are normalised in log space instead of giving 0 / 0.
 
         Parameters
         ----------
@@ -337,8 +366,20 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         """
         scores = self.decision_function(X)
         if scores.ndim == 1:
-            return np.column_stack([expit(-scores), expit(scores)])
-        return np.exp(self._log_proba(scores))
+            proba = np.empty((scores.shape[0], 2))
+            expit(-scores, out=proba[:, 0])
+            expit(scores, out=proba[:, 1])
+            return proba
+        if self.multi_class == "multinomial":
+            return softmax(scores, axis=1)
+        proba = expit(scores)
+        total = proba.sum(axis=1)
+        tiny = total < 1e-200  # every class's sigmoid (nearly) underflows
+        if tiny.any():
+            proba[tiny] = np.exp(self._log_proba(scores[tiny]))
+            total[tiny] = 1.0
+        proba /= total[:, np.newaxis]
+        return proba
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, finite for any margin.
@@ -427,12 +468,19 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         dtype = X.dtype
         if y_code is None:
             y_code = np.searchsorted(classes, y).astype(np.int32)
-        class_weight = compute_class_weight(self.class_weight, classes=classes, y=y)
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64,
-            allow_all_zero_weights=self.early_stopping,
-        )
-        weight = np.ascontiguousarray(sample_weight * class_weight[y_code], dtype=dtype)
+        if sample_weight is None and self.class_weight is None and not self.early_stopping:
+            # Every row weighs 1: the kernel takes a single weight for all rows.
+            weight = np.ones(1, dtype=dtype)
+        else:
+            weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64,
+                allow_all_zero_weights=self.early_stopping,
+            )
+            if self.class_weight is not None:  # (None would cost a pass over y)
+                # Not in place: weight may be the caller's sample_weight array.
+                weight = weight * compute_class_weight(self.class_weight,
+                                                       classes=classes, y=y)[y_code]
+            weight = np.ascontiguousarray(weight, dtype=dtype)
 
         n_models = 1 if len(classes) == 2 else len(classes)
         multinomial = self.multi_class == "multinomial" and n_models > 1
@@ -445,9 +493,9 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             params.model_class = np.arange(n_models, dtype=np.int32)
 
         validation = self._validation_split(y, weight) if self.early_stopping else None
-        train_rows = np.arange(n_samples, dtype=np.int64)
+        train_rows = None  # all rows
         if validation is not None:
-            train_rows = train_rows[~validation]
+            train_rows = np.flatnonzero(~validation).astype(np.int64)
             # Training visits the other rows and stops at a non-finite one.
             held_out = X[validation]
             if not np.isfinite(held_out.data if sp.issparse(held_out) else held_out).all():
@@ -661,16 +709,14 @@ class _all_or_nothing:
 
 
 def _labels(y):
-    """classes_ and each label's index in it, from one sort of y.
+    """classes_ and each label's index in it.
 
-    Numeric labels (the usual case) take numpy's unique with inverse (one pass
-    instead of unique + searchsorted on large y); other label types go through
-    scikit-learn's unique_labels, which checks for mixed types.
+    Numeric labels (the usual case) take numpy's unique, other label types
+    scikit-learn's unique_labels, which checks for mixed types. (numpy's
+    unique with return_inverse would save the searchsorted but peaks at five
+    times the size of y.)
     """
-    if y.dtype.kind in "biuf":
-        classes, y_code = np.unique(y, return_inverse=True)
-        return classes, y_code.astype(np.int32).ravel()
-    classes = unique_labels(y)
+    classes = np.unique(y) if y.dtype.kind in "biuf" else unique_labels(y)
     return classes, np.searchsorted(classes, y).astype(np.int32)
 
 

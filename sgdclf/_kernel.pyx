@@ -636,6 +636,7 @@ cdef struct Work:
                             # step up to which each weight is current; else NULL
     spin_barrier* barrier   # shared by a team; NULL on one thread
     Py_ssize_t* bad_row     # shared out: a row whose margin was not finite, or -1
+    Py_ssize_t weight_stride  # 1, or 0 when one sample weight serves every row
 
 
 cdef inline bint finite_values(const double* a, Py_ssize_t n) noexcept nogil:
@@ -762,7 +763,7 @@ cdef void run_epoch(
                     state[m].objective_sum += loss
             if adagrad:
                 adagrad_step(
-                    x, ind, nnz, g, sample_weight[i],
+                    x, ind, nnz, g, sample_weight[i * work.weight_stride],
                     coef + m * n_features,
                     average_coef + m * n_features if averaging else NULL,
                     adagrad_g + m * n_features,
@@ -771,7 +772,7 @@ cdef void run_epoch(
                 )
             else:
                 sgd_step(
-                    x, ind, nnz, xx, work.vx[mi], g, sample_weight[i],
+                    x, ind, nnz, xx, work.vx[mi], g, sample_weight[i * work.weight_stride],
                     coef + m * n_features,
                     average_coef + m * n_features if averaging else NULL,
                     l1_q + m * n_features if l1 else NULL,
@@ -893,7 +894,8 @@ def epoch_dense(
     ``coef``, ``average_coef``, ``l1_q``, ``adagrad_g`` have one row per model
     (all but the first may have zero rows when averaging / L1 / AdaGrad is off);
     ``models`` lists the rows to train; ``model_class[m]`` is the label code
-    that is positive for model m. With ``options["multinomial"]``, ``models``
+    that is positive for model m; ``sample_weight`` has one weight per row of
+    X, or a single weight for all rows. With ``options["multinomial"]``, ``models``
     must list every class, and ``n_threads`` > 1 splits the classes of each
     example across that many threads.
 
@@ -907,6 +909,7 @@ def epoch_dense(
     try:
         alloc_work(&work, models.shape[0], n_threads, 0)
         work.bad_row = &bad_row
+        work.weight_stride = 1 if sample_weight.shape[0] > 1 else 0
         with nogil:
             run_epoch_in_team(
                 &X[0, 0] if X.shape[0] > 0 else NULL, <const int32_t*>NULL,
@@ -953,6 +956,7 @@ def epoch_csr(
         alloc_work(&work, models.shape[0], n_threads,
                    models.shape[0] * n_features if adagrad else 0)
         work.bad_row = &bad_row
+        work.weight_stride = 1 if sample_weight.shape[0] > 1 else 0
         with nogil:
             run_epoch_in_team(
                 &data[0] if data.shape[0] > 0 else NULL,
@@ -1002,18 +1006,22 @@ cdef inline uint64_t below(uint64_t bound, uint64_t* state) noexcept nogil:
 
 
 def shuffle_rows(int64_t[::1] out, const int64_t[::1] rows, uint64_t seed):
-    """Write a uniformly random permutation of ``rows`` into ``out``.
+    """Write a uniformly random permutation of ``rows`` into ``out``
+    (of 0 .. len(out) - 1 when ``rows`` is None).
 
     Fisher-Yates with a splitmix64 stream: ~3x faster than
     numpy.random.Generator.permutation, whose bounded integers dominate an
     epoch's set-up on small rows. Same seed, same permutation.
     """
-    cdef Py_ssize_t n = rows.shape[0], i, j
+    cdef Py_ssize_t n = out.shape[0], i, j
     cdef uint64_t state = seed
     cdef int64_t swap
+    cdef bint identity = rows is None
+    if not identity and rows.shape[0] != n:
+        raise ValueError("out and rows differ in length")
     with nogil:
         for i in range(n):
-            out[i] = rows[i]
+            out[i] = i if identity else rows[i]
         for i in range(n - 1, 0, -1):
             j = <Py_ssize_t>below(<uint64_t>(i + 1), &state)
             swap = out[i]

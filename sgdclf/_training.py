@@ -29,8 +29,12 @@ class Data:
 
     X: object  # C-contiguous ndarray or CSR matrix, float32/float64
     y_code: np.ndarray  # int32 label codes (index into classes_)
-    sample_weight: np.ndarray  # same dtype as X
-    train_rows: np.ndarray  # int64 rows to train on (validation rows left out)
+    sample_weight: np.ndarray  # same dtype as X; one per row, or one for all rows
+    train_rows: np.ndarray  # int64 rows to train on, or None for all rows
+
+    @property
+    def n_train(self):
+        return self.X.shape[0] if self.train_rows is None else self.train_rows.shape[0]
 
 
 @dataclass
@@ -168,7 +172,7 @@ def run_epochs(data, params, options, stopping, *, rng, shuffle, n_jobs, verbose
     naming the epoch if the weights stop being finite.
     """
     n_models = params.coef.shape[0]
-    n_train = data.train_rows.shape[0]
+    n_train = data.n_train
     n_iter = np.zeros(n_models, dtype=np.int64)
     if options["multinomial"]:
         units = [np.arange(n_models, dtype=np.int64)]
@@ -198,7 +202,12 @@ def run_epochs(data, params, options, stopping, *, rng, shuffle, n_jobs, verbose
     models = np.concatenate([units[u] for u in active])
     # One buffer for every epoch's permutation (a fresh array per epoch costs
     # page faults on large data).
-    order = np.empty_like(data.train_rows) if shuffle else data.train_rows
+    if shuffle:
+        order = np.empty(n_train, dtype=np.int64)
+    elif data.train_rows is None:
+        order = np.arange(n_train, dtype=np.int64)
+    else:
+        order = data.train_rows
     start = time.perf_counter()
     try:
         for epoch in range(stopping.max_iter):

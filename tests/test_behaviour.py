@@ -94,6 +94,16 @@ def test_class_weight_equals_sample_weight(data, request):
     assert_allclose(a.intercept_, b.intercept_)
 
 
+def test_sample_weight_array_is_not_modified(multi):
+    X, y = multi
+    sample_weight = np.linspace(0.5, 2.0, len(y))
+    before = sample_weight.copy()
+    SGDLogisticClassifier(class_weight="balanced", max_iter=2, tol=None).fit(
+        X, y, sample_weight=sample_weight
+    )
+    assert np.array_equal(sample_weight, before)
+
+
 def test_balanced_class_weight(multi):
     X, y = multi
     keep = (y != 0) | (np.arange(len(y)) % 5 == 0)  # class 0 becomes rare
@@ -319,6 +329,19 @@ def test_probabilities_finite_and_exact_at_extreme_margins(n_classes):
         assert log_proba[0, 0] == pytest.approx(-2000.0, rel=1e-12)
     else:
         assert log_proba[0, 1] == pytest.approx(-2000.0 - np.log(1.5), rel=1e-12)
+
+
+def test_ovr_probabilities_when_every_sigmoid_underflows():
+    # Margins of -1000, -1001, -1003 for one row: each sigmoid is 0 in float64,
+    # so normalising them would be 0 / 0; the exact answer is a softmax.
+    X = np.array([[1.0], [-1.0]])
+    clf = SGDLogisticClassifier(max_iter=1).fit(np.r_[X, X, X], [0, 1, 2] * 2)
+    clf.coef_ = np.zeros((3, 1))
+    clf.intercept_ = np.array([-1000.0, -1001.0, -1003.0])
+    proba = clf.predict_proba(X)
+    expected = np.exp([0.0, -1.0, -3.0]) / np.exp([0.0, -1.0, -3.0]).sum()
+    assert_allclose(proba, [expected, expected], rtol=1e-12)
+    assert_allclose(np.exp(clf.predict_log_proba(X)), proba, rtol=1e-12)
 
 
 def test_sparsify_densify_and_pickle(multi):

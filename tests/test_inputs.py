@@ -238,6 +238,19 @@ def test_non_finite_X_found_during_training_names_the_row(
         assert np.array_equal(fitted.coef_, before)
 
 
+def test_predict_overflowing_scores_of_finite_X_are_not_an_input_error(data):
+    # Non-finite scores send decision_function to look at X; finite X whose
+    # scores overflow is returned as is, like scikit-learn's linear models.
+    X, y = data
+    clf = _fit(X, y)
+    clf.coef_ = np.abs(clf.coef_) + 1.0
+    huge = np.full((2, X.shape[1]), 1e308)  # finite, but 30 x 1e308 is not
+    scores = clf.decision_function(huge)
+    assert not np.isfinite(scores).all()
+    with pytest.raises(ValueError, match="NaN"):
+        clf.decision_function(np.where(np.eye(2, X.shape[1]) > 0, np.nan, 1.0))
+
+
 def test_one_class(data):
     X, _ = data
     with pytest.raises(ValueError, match="at least 2 classes"):
