@@ -47,7 +47,7 @@ def thread_scaling(reps, full):
         # BLAS threads left spinning by the data generation would take the
         # second core from our threads.
         with threadpool_limits(1):
-            for _ in range(reps + 2):  # interleaved; threads are noisier
+            for _ in range(reps):  # interleaved
                 for n_jobs in (1, 2):
                     t, model = _fit_time(
                         lambda: SGDLogisticClassifier(n_jobs=n_jobs, **params), X, y)
