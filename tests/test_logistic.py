@@ -50,3 +50,11 @@ def test_sigmoid_tail_precision():
     # exp(-40) ~ 4.2e-18 must not be lost to 1 - sigmoid(40) rounding.
     assert _kernel.py_sigmoid(-40.0) == pytest.approx(math.exp(-40.0), rel=1e-12)
     assert np.isfinite(_kernel.py_log_loss(-745.5, 1.0))
+
+
+@pytest.mark.parametrize("p", [-800.0, -40.0, -3.5, -1e-9, 0.0, 1e-9, 2.0, 37.0, 800.0])
+@pytest.mark.parametrize("y", [0.0, 1.0])
+def test_sigmoid_and_loss_from_one_exp_match_the_separate_functions(p, y):
+    s, loss = _kernel.py_sigmoid_and_loss(p, y)
+    assert s == _kernel.py_sigmoid(p)
+    assert loss == pytest.approx(_kernel.py_log_loss(p, y), rel=1e-15, abs=1e-300)
