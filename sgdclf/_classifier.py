@@ -338,9 +338,10 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         """
         check_is_fitted(self)
         # As in fit, X is not scanned for NaN/inf up front: a non-finite value
-        # makes its row's scores non-finite, and only then is X looked at.
+        # makes its row's scores non-finite, and only then is X looked at. A
+        # sparse coef_ (after sparsify) skips zero weights, so X is checked.
         X = validate_data(self, X, accept_sparse="csr", reset=False,
-                          ensure_all_finite=False)
+                          ensure_all_finite=sp.issparse(self.coef_))
         coef = self.coef_.T if self.coef_.ndim == 2 else self.coef_
         scores = safe_sparse_dot(X, coef, dense_output=True) + self.intercept_
         if not np.isfinite(scores).all():
@@ -366,7 +367,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         """
         scores = self.decision_function(X)
         if scores.ndim == 1:
-            proba = np.empty((scores.shape[0], 2))
+            proba = np.empty((scores.shape[0], 2), dtype=scores.dtype)
             expit(-scores, out=proba[:, 0])
             expit(scores, out=proba[:, 1])
             return proba
@@ -374,7 +375,9 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             return softmax(scores, axis=1)
         proba = expit(scores)
         total = proba.sum(axis=1)
-        tiny = total < 1e-200  # every class's sigmoid (nearly) underflows
+        # Rows where every class's sigmoid (nearly) underflows: 1e-154 in
+        # float64, 1e-19 in float32.
+        tiny = total < np.sqrt(np.finfo(proba.dtype).tiny)
         if tiny.any():
             proba[tiny] = np.exp(self._log_proba(scores[tiny]))
             total[tiny] = 1.0

@@ -378,3 +378,34 @@ def test_divergence_raises_and_leaves_model_untouched(binary):
         clf.partial_fit(X_big, y)
     assert_array_equal(clf.coef_, before)
     assert np.isfinite(clf.coef_).all()
+
+
+def test_float32_ovr_probabilities_when_every_sigmoid_underflows():
+    # float32 sigmoids underflow to 0 below about -88: the fallback must see it.
+    X = np.array([[1.0], [-1.0]], dtype=np.float32)
+    clf = SGDLogisticClassifier(max_iter=1).fit(np.r_[X, X, X], [0, 1, 2] * 2)
+    clf.coef_ = np.zeros((3, 1), dtype=np.float32)
+    clf.intercept_ = np.array([-100.0, -101.0, -102.0], dtype=np.float32)
+    proba = clf.predict_proba(X)
+    expected = np.exp([0.0, -1.0, -2.0]) / np.exp([0.0, -1.0, -2.0]).sum()
+    assert_allclose(proba, [expected, expected], rtol=1e-5)
+
+
+def test_probability_dtype_follows_the_model(binary):
+    X, y = binary
+    clf = SGDLogisticClassifier(max_iter=2, tol=None).fit(X.astype(np.float32), y)
+    assert clf.predict_proba(X.astype(np.float32)).dtype == np.float32
+    assert clf.predict_log_proba(X.astype(np.float32)).dtype == np.float32
+
+
+def test_sparsified_model_still_rejects_nan_in_X(binary):
+    X, y = binary
+    clf = SGDLogisticClassifier(penalty="l1", alpha=0.05, max_iter=5, tol=None,
+                                random_state=0).fit(X, y)
+    zero = np.flatnonzero(clf.coef_[0] == 0)
+    assert zero.size  # a column whose weight is 0 ...
+    clf.sparsify()
+    X_bad = X[:3].copy()
+    X_bad[0, zero[0]] = np.nan  # ... multiplies nothing, so only X can tell
+    with pytest.raises(ValueError, match="NaN"):
+        clf.predict(X_bad)
