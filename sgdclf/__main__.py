@@ -1,0 +1,7 @@
+"""``python -m sgdclf``: the sgdclf command line (see _cli.py)."""
+
+import sys
+
+from ._cli import main
+
+sys.exit(main())

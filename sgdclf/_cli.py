@@ -1,0 +1,362 @@
+"""The ``sgdclf`` command: train, predict and evaluate on files, streaming.
+
+    sgdclf train DATA... --model OUT.skops [options]
+    sgdclf predict --model M.skops DATA... [--proba] [--output FILE]
+    sgdclf evaluate --model M.skops DATA...
+
+Training calls ``partial_fit`` chunk by chunk, so memory is bounded by the
+chunk size and the model, whatever the size of the files. Before training on
+a chunk the model predicts it (progressive validation, as Vowpal Wabbit
+reports): the table shows log-loss and accuracy on examples the model had
+not seen yet, at doubling row counts.
+"""
+
+import argparse
+import ast
+import math
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from . import _stream
+from ._classifier import SGDLogisticClassifier
+from ._persist import load, save
+
+HOLDOUT_HASH = 2654435761  # Knuth's multiplicative hash picks the held-out rows
+
+
+def main(argv=None):
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (_stream.DataError, ValueError, TypeError, OSError) as exc:
+        print(f"sgdclf {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="sgdclf", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a model on files, streaming")
+    train.add_argument("data", nargs="+", type=Path, help="svmlight or CSV files (.gz, .bz2)")
+    train.add_argument("--model", required=True, type=Path, help="output .skops file")
+    _input_options(train)
+    train.add_argument("--n-features", type=int, help="number of features (else scanned)")
+    train.add_argument("--classes", help="comma-separated labels (else scanned)")
+    train.add_argument("--passes", type=int, default=1, help="passes over the files")
+    train.add_argument("--holdout", type=float, default=0.0,
+                       help="fraction of rows kept out of training; stop when its "
+                            "log-loss stops improving")
+    train.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                       help="an SGDLogisticClassifier parameter (repeatable)")
+    train.add_argument("--quiet", action="store_true", help="no progress output")
+    train.set_defaults(run=_train)
+
+    predict = commands.add_parser("predict", help="predict labels or probabilities")
+    predict.add_argument("data", nargs="+", type=Path)
+    predict.add_argument("--model", required=True, type=Path)
+    _input_options(predict)
+    predict.add_argument("--proba", action="store_true",
+                         help="CSV of class probabilities instead of labels")
+    predict.add_argument("--output", type=Path, help="output file (default: stdout)")
+    predict.set_defaults(run=_predict)
+
+    evaluate = commands.add_parser("evaluate", help="log-loss, accuracy, ROC AUC, "
+                                                    "confusion matrix")
+    evaluate.add_argument("data", nargs="+", type=Path)
+    evaluate.add_argument("--model", required=True, type=Path)
+    _input_options(evaluate)
+    evaluate.set_defaults(run=_evaluate)
+    return parser
+
+
+def _input_options(parser):
+    parser.add_argument("--format", choices=["auto", "svmlight", "csv"], default="auto",
+                        help="file format (auto: .csv/.tsv is CSV, else svmlight)")
+    parser.add_argument("--label-column", help="CSV: the label column (default: "
+                        "label, target, y or class, else the last column)")
+    parser.add_argument("--chunk-rows", type=int, default=10_000,
+                        help="rows read and trained on at a time")
+
+
+# ------------------------------------------------------------------ train
+
+def _train(args):
+    if args.chunk_rows < 1 or args.passes < 1 or not 0 <= args.holdout < 1:
+        raise ValueError("--chunk-rows and --passes must be >= 1 and --holdout in [0, 1).")
+    model = SGDLogisticClassifier(**_params(args.param))
+    classes = _parse_classes(args.classes)
+    layout = _stream.scan(args.data, args.format, args.chunk_rows, args.label_column,
+                          args.n_features, classes)
+    if len(layout.classes) < 2:
+        raise ValueError(f"the files hold {len(layout.classes)} class; need at least 2.")
+    total_bytes = sum(os.path.getsize(p) for p in args.data)
+    report = _Progressive(quiet=args.quiet)
+    best, best_loss = None, math.inf
+    for pass_number in range(1, args.passes + 1):
+        holdout = _Metrics(layout.classes)
+        bar = _bar(total_bytes, f"pass {pass_number}/{args.passes}", args.quiet)
+        row_offset = 0
+        for chunk in _stream.chunks(args.data, layout, args.chunk_rows, bar.update_to):
+            rows = np.arange(row_offset, row_offset + chunk.X.shape[0])
+            row_offset += chunk.X.shape[0]
+            held = _held_out(rows, args.holdout)
+            train = ~held
+            if held.any() and hasattr(model, "classes_"):
+                holdout.add(model, chunk.X[held], chunk.y[held])
+            if not train.any():
+                continue
+            X, y = chunk.X[train], chunk.y[train]
+            if hasattr(model, "classes_") and pass_number == 1:
+                report.add(model, X, y)
+            model.partial_fit(X, y, classes=layout.classes)
+            bar.set_postfix_str(f"{report.rows_seen} rows")
+        bar.close()
+        report.flush()
+        if args.holdout:
+            loss = holdout.log_loss()
+            if not args.quiet:
+                print(f"pass {pass_number}: holdout log-loss {loss:.6f} "
+                      f"({holdout.n} rows)")
+            if loss >= best_loss:
+                if not args.quiet:
+                    print("holdout log-loss stopped improving: keeping the previous pass")
+                model = best
+                break
+            best, best_loss = _copy(model), loss
+    _remember_layout(model, layout)
+    save(model, args.model)
+    if not args.quiet:
+        print(f"saved {args.model}")
+    return 0
+
+
+def _params(items):
+    params = {}
+    names = SGDLogisticClassifier().get_params()
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or name not in names:
+            raise ValueError(f"--param {item!r}: expected NAME=VALUE with NAME one of "
+                             f"{', '.join(sorted(names))}.")
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = text  # a bare word such as multinomial or adagrad
+        params[name] = value
+    SGDLogisticClassifier(**params)._validate_params()
+    return params
+
+
+def _parse_classes(text):
+    if text is None:
+        return None
+    labels = [t.strip() for t in text.split(",") if t.strip()]
+    try:
+        return np.array([float(t) for t in labels])
+    except ValueError:
+        return np.array(labels)
+
+
+def _held_out(rows, fraction):
+    """Deterministic choice of held-out rows (the same in every pass)."""
+    if not fraction:
+        return np.zeros(rows.shape[0], dtype=bool)
+    hashed = (rows.astype(np.uint64) * np.uint64(HOLDOUT_HASH)) % np.uint64(2**32)
+    return hashed < np.uint64(int(fraction * 2**32))
+
+
+def _copy(model):
+    import copy
+
+    return copy.deepcopy(model)
+
+
+def _remember_layout(model, layout):
+    # predict/evaluate read files the way training did.
+    model.sgdclf_input_ = dict(format=layout.format, zero_based=layout.zero_based,
+                               label_column=layout.label_column)
+
+
+class _Metrics:
+    """Running log-loss, accuracy and confusion matrix of a model's predictions."""
+
+    def __init__(self, classes):
+        self.classes = np.asarray(classes)
+        self.n = 0
+        self.loss_sum = 0.0
+        self.correct = 0
+        self.confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)
+        self.scores, self.truth = [], []
+
+    def add(self, model, X, y, keep_scores=False):
+        proba = model.predict_proba(X)
+        code = np.searchsorted(self.classes, y)
+        p_true = np.clip(proba[np.arange(len(y)), code], 1e-15, 1.0)
+        predicted = proba.argmax(axis=1)
+        self.n += len(y)
+        self.loss_sum += float(-np.log(p_true).sum())
+        self.correct += int((predicted == code).sum())
+        np.add.at(self.confusion, (code, predicted), 1)
+        if keep_scores:
+            self.scores.append(proba[:, -1])
+            self.truth.append(code)
+
+    def log_loss(self):
+        return self.loss_sum / max(self.n, 1)
+
+    def accuracy(self):
+        return self.correct / max(self.n, 1)
+
+
+class _Progressive:
+    """Progressive validation lines at doubling row counts."""
+
+    def __init__(self, quiet):
+        self.quiet = quiet
+        self.rows_seen = 0
+        self.next_line = 1
+        self.total = [0, 0.0, 0]   # rows, loss sum, correct
+        self.since = [0, 0.0, 0]
+        self.header = False
+
+    def add(self, model, X, y):
+        code = np.searchsorted(model.classes_, y)
+        proba = model.predict_proba(X)
+        p_true = np.clip(proba[np.arange(len(y)), code], 1e-15, 1.0)
+        losses = -np.log(p_true)
+        correct = proba.argmax(axis=1) == code
+        for part in (self.total, self.since):
+            part[0] += len(y)
+            part[1] += float(losses.sum())
+            part[2] += int(correct.sum())
+        self.rows_seen = self.total[0]
+        if self.rows_seen >= self.next_line:
+            self.flush()
+            while self.next_line <= self.rows_seen:
+                self.next_line *= 2
+
+    def flush(self):
+        if self.quiet or not self.since[0]:
+            return
+        if not self.header:
+            print("progressive validation (each row predicted before training on it)")
+            print(f"{'rows':>12} {'log-loss':>10} {'accuracy':>9} "
+                  f"{'since last: log-loss':>21} {'accuracy':>9}")
+            self.header = True
+        n, loss, correct = self.total
+        m, loss_m, correct_m = self.since
+        print(f"{n:>12} {loss / n:>10.5f} {correct / n:>9.4f} "
+              f"{loss_m / m:>21.5f} {correct_m / m:>9.4f}", flush=True)
+        self.since = [0, 0.0, 0]
+
+
+def _bar(total, description, quiet):
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=description, unit="B", unit_scale=True,
+               disable=True if quiet else None, file=sys.stderr, leave=False)
+
+    def update_to(done):
+        bar.update(done - bar.n)
+
+    bar.update_to = update_to
+    return bar
+
+
+# ------------------------------------------------------------------ predict, evaluate
+
+def _layout_for(model, args):
+    saved = getattr(model, "sgdclf_input_", {})
+    fmt = args.format if args.format != "auto" else saved.get(
+        "format", _stream.detect_format(args.data[0]))
+    label = args.label_column or saved.get("label_column")
+    if fmt == "csv" and label is None:
+        label = _stream._pick_label_column(_stream.csv_columns(args.data[0]), None,
+                                           args.data[0])
+    return _stream.Layout(format=fmt, n_features=model.n_features_in_,
+                          classes=model.classes_, zero_based=saved.get("zero_based", False),
+                          label_column=label)
+
+
+def _predict(args):
+    model = load(args.model)
+    layout = _layout_for(model, args)
+    check_labels = False
+
+    def write(out):
+        if args.proba:
+            out.write(",".join(str(c) for c in model.classes_) + "\n")
+        for chunk in _chunks_unchecked(args.data, layout, args.chunk_rows, check_labels):
+            if args.proba:
+                np.savetxt(out, model.predict_proba(chunk.X), delimiter=",", fmt="%.9g")
+            else:
+                out.write("\n".join(str(v) for v in model.predict(chunk.X)) + "\n")
+
+    if args.output is None:
+        write(sys.stdout)
+        return 0
+    fd, tmp = tempfile.mkstemp(dir=args.output.parent, prefix=f".{args.output.name}.",
+                               suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as out:
+            write(out)
+        os.replace(tmp, args.output)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return 0
+
+
+def _chunks_unchecked(paths, layout, chunk_rows, check_labels):
+    """Chunks for prediction: labels (if any) need not be known classes."""
+    if check_labels:
+        yield from _stream.chunks(paths, layout, chunk_rows)
+        return
+    anything = _stream.Layout(format=layout.format, n_features=layout.n_features,
+                              classes=None, zero_based=layout.zero_based,
+                              label_column=layout.label_column)
+    for path in paths:
+        with _stream._Source(path) as source:
+            if anything.format == "svmlight":
+                parts = _stream.svmlight_chunks(source, chunk_rows, anything.n_features,
+                                                anything.zero_based)
+            else:
+                parts = _stream.csv_chunks(source, chunk_rows, anything.label_column)
+            for chunk in parts:
+                if chunk.X.shape[1] != layout.n_features:
+                    raise _stream.DataError(
+                        f"{source.path}, line {chunk.lines[0]}: rows have "
+                        f"{chunk.X.shape[1]} features, the model "
+                        f"{layout.n_features}.")
+                yield chunk
+
+
+def _evaluate(args):
+    from sklearn.metrics import roc_auc_score
+
+    model = load(args.model)
+    layout = _layout_for(model, args)
+    metrics = _Metrics(model.classes_)
+    binary = len(model.classes_) == 2
+    for chunk in _stream.chunks(args.data, layout, args.chunk_rows):
+        metrics.add(model, chunk.X, chunk.y, keep_scores=binary)
+    print(f"rows      {metrics.n}")
+    print(f"log-loss  {metrics.log_loss():.6f}")
+    print(f"accuracy  {metrics.accuracy():.6f}")
+    if binary and metrics.n:
+        truth = np.concatenate(metrics.truth)
+        if len(np.unique(truth)) == 2:
+            print(f"ROC AUC   {roc_auc_score(truth, np.concatenate(metrics.scores)):.6f}")
+    names = [str(c) for c in model.classes_]
+    width = max(8, *(len(n) for n in names))
+    print("confusion matrix (rows: true, columns: predicted)")
+    print(" " * width + "".join(f"{n:>{width + 1}}" for n in names))
+    for name, row in zip(names, metrics.confusion):
+        print(f"{name:>{width}}" + "".join(f"{v:>{width + 1}}" for v in row))
+    return 0

@@ -1,0 +1,153 @@
+"""The sgdclf command: train / predict / evaluate on generated files."""
+
+import bz2
+import gzip
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import dump_svmlight_file, load_svmlight_file, make_classification
+
+import sgdclf
+from sgdclf import SGDLogisticClassifier
+from sgdclf._cli import main
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("data")
+    X, y = make_classification(3000, 12, n_informative=6, n_classes=3, random_state=0)
+    X = (X - X.mean(0)) / X.std(0)
+    dump_svmlight_file(X[:2400], y[:2400], str(d / "train.svm"))
+    dump_svmlight_file(X[2400:], y[2400:], str(d / "test.svm"))
+    raw = (d / "train.svm").read_bytes()
+    (d / "train.svm.gz").write_bytes(gzip.compress(raw))
+    (d / "train.svm.bz2").write_bytes(bz2.compress(raw))
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(12)])
+    frame["label"] = np.array(["red", "green", "blue"])[y]
+    frame[:2400].to_csv(d / "train.csv", index=False)
+    frame[2400:].to_csv(d / "test.csv", index=False)
+    return d, X, y
+
+
+def run(*args):
+    return main([str(a) for a in args])
+
+
+@pytest.mark.parametrize("name", ["train.svm", "train.svm.gz", "train.svm.bz2"])
+def test_streamed_model_equals_partial_fit_over_the_same_chunks(files, tmp_path, name):
+    d, X, y = files
+    model_path = tmp_path / "m.skops"
+    assert run("train", d / name, "--model", model_path, "--chunk-rows", 500,
+               "--param", "alpha=1e-3", "--param", "random_state=0", "--quiet") == 0
+    streamed = sgdclf.load(model_path)
+    X_file, y_file = load_svmlight_file(str(d / "train.svm"))
+    reference = SGDLogisticClassifier(alpha=1e-3, random_state=0)
+    for start in range(0, 2400, 500):
+        reference.partial_fit(X_file[start:start + 500], y_file[start:start + 500],
+                              classes=np.unique(y_file))
+    assert_allclose(streamed.coef_, reference.coef_, rtol=1e-12)
+    assert_allclose(streamed.intercept_, reference.intercept_, rtol=1e-12)
+
+
+def test_csv_train_predict_evaluate(files, tmp_path, capsys):
+    d, X, y = files
+    model_path = tmp_path / "m.skops"
+    assert run("train", d / "train.csv", "--model", model_path, "--passes", 3,
+               "--chunk-rows", 300,
+               "--param", "multi_class=multinomial", "--param", "learning_rate=adagrad",
+               "--param", "eta0=0.1") == 0
+    out = capsys.readouterr().out
+    assert "progressive validation" in out and "saved" in out
+    model = sgdclf.load(model_path)
+    assert list(model.classes_) == ["blue", "green", "red"]
+    assert model.multi_class == "multinomial"
+
+    labels = tmp_path / "labels.txt"
+    assert run("predict", "--model", model_path, d / "test.csv", "--output", labels) == 0
+    predicted = labels.read_text().split()
+    truth = np.array(["red", "green", "blue"])[y[2400:]]
+    assert len(predicted) == 600 and np.mean(np.array(predicted) == truth) > 0.5  # 3 classes
+
+    proba = tmp_path / "proba.csv"
+    assert run("predict", "--model", model_path, d / "test.csv", "--proba",
+               "--output", proba) == 0
+    table = pd.read_csv(proba)
+    assert list(table.columns) == ["blue", "green", "red"]
+    assert_allclose(table.to_numpy().sum(axis=1), 1.0, rtol=1e-6)
+
+    assert run("evaluate", "--model", model_path, d / "test.csv") == 0
+    report = capsys.readouterr().out
+    for word in ("log-loss", "accuracy", "confusion matrix"):
+        assert word in report
+
+
+def test_binary_evaluate_reports_roc_auc(files, tmp_path, capsys):
+    d, X, y = files
+    frame = pd.read_csv(d / "train.csv")
+    frame["label"] = np.where(frame["label"] == "red", "red", "other")
+    frame.to_csv(tmp_path / "binary.csv", index=False)
+    model_path = tmp_path / "m.skops"
+    assert run("train", tmp_path / "binary.csv", "--model", model_path, "--quiet") == 0
+    assert run("evaluate", "--model", model_path, tmp_path / "binary.csv") == 0
+    assert "ROC AUC" in capsys.readouterr().out
+
+
+def test_holdout_reports_each_pass(files, tmp_path, capsys):
+    d, X, y = files
+    assert run("train", d / "train.svm", "--model", tmp_path / "m.skops", "--passes", 4,
+               "--holdout", 0.2, "--param", "learning_rate=constant") == 0
+    out = capsys.readouterr().out
+    assert "pass 1: holdout log-loss" in out
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"1 1:0.5 2:0.25\n0 1:oops\n", "line 2"),
+    (b"1 1:0.5\n# comment\n\n7 2:1.0\n", "line 4: unknown label 7"),
+    (b"1 1:0.5\n0 99:1.0\n", "line 2"),
+])
+def test_bad_svmlight_rows_name_file_and_line_and_leave_no_model(tmp_path, capsys,
+                                                                   content, message):
+    path = tmp_path / "bad.svm"
+    path.write_bytes(content)
+    model = tmp_path / "m.skops"
+    assert run("train", path, "--model", model, "--classes", "0,1",
+               "--n-features", 5, "--quiet") == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and message in err
+    assert not model.exists()
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_bad_csv_value_names_line_and_column(tmp_path, capsys):
+    path = tmp_path / "bad.csv"
+    path.write_text("a,b,label\n1,2,x\n3,oops,y\n")
+    assert run("train", path, "--model", tmp_path / "m.skops", "--quiet") == 2
+    err = capsys.readouterr().err
+    assert "line 3" in err and "'b'" in err and "oops" in err
+
+
+def test_bad_params_are_rejected(files, tmp_path, capsys):
+    d, _, _ = files
+    assert run("train", d / "train.svm", "--model", tmp_path / "m.skops",
+               "--param", "alpha=-1") == 2
+    assert "alpha" in capsys.readouterr().err
+    assert run("train", d / "train.svm", "--model", tmp_path / "m.skops",
+               "--param", "nonsense=1") == 2
+    assert "nonsense" in capsys.readouterr().err
+    assert not (tmp_path / "m.skops").exists()
+
+
+def test_python_dash_m_and_console_script(files, tmp_path):
+    d, _, _ = files
+    result = subprocess.run([sys.executable, "-m", "sgdclf", "train", str(d / "train.svm"),
+                             "--model", str(tmp_path / "m.skops"), "--quiet"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    result = subprocess.run([sys.executable, "-m", "sgdclf", "predict", "--model",
+                             str(tmp_path / "m.skops"), str(d / "test.svm")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and len(result.stdout.split()) == 600
