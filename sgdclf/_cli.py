@@ -3,6 +3,7 @@
     sgdclf train DATA... --model OUT.skops [options]
     sgdclf predict --model M.skops DATA... [--proba] [--output FILE]
     sgdclf evaluate --model M.skops DATA...
+    sgdclf export-onnx --model M.skops --output M.onnx
 
 Training calls ``partial_fit`` chunk by chunk, so memory is bounded by the
 chunk size and the model, whatever the size of the files. Before training on
@@ -33,7 +34,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (_stream.DataError, ValueError, TypeError, OSError) as exc:
+    except (_stream.DataError, ValueError, TypeError, OSError, ImportError) as exc:
         print(f"sgdclf {args.command}: error: {exc}", file=sys.stderr)
         return 2
 
@@ -72,6 +73,13 @@ def _parser():
     evaluate.add_argument("--model", required=True, type=Path)
     _input_options(evaluate)
     evaluate.set_defaults(run=_evaluate)
+
+    export = commands.add_parser("export-onnx", help="write the model as ONNX")
+    export.add_argument("--model", required=True, type=Path)
+    export.add_argument("--output", required=True, type=Path, help="output .onnx file")
+    export.add_argument("--dtype", choices=["float32", "float64"],
+                        help="input and computation type (default: the model's)")
+    export.set_defaults(run=_export_onnx)
     return parser
 
 
@@ -300,16 +308,30 @@ def _predict(args):
 
     if args.output is None:
         write(sys.stdout)
-        return 0
-    fd, tmp = tempfile.mkstemp(dir=args.output.parent, prefix=f".{args.output.name}.",
-                               suffix=".tmp")
+    else:
+        _write_atomically(args.output, write, "w")
+    return 0
+
+
+def _write_atomically(path, write, mode):
+    """Call write(file) on a temporary file next to ``path``, then rename it:
+    ``path`` is complete or untouched, never partial."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as out:
+        with os.fdopen(fd, mode) as out:
             write(out)
-        os.replace(tmp, args.output)
+        os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def _export_onnx(args):
+    from ._onnx import to_onnx
+
+    onnx_model = to_onnx(load(args.model), dtype=args.dtype)
+    _write_atomically(args.output, lambda out: out.write(onnx_model.SerializeToString()),
+                      "wb")
     return 0
 
 

@@ -151,3 +151,19 @@ def test_python_dash_m_and_console_script(files, tmp_path):
                              str(tmp_path / "m.skops"), str(d / "test.svm")],
                             capture_output=True, text=True)
     assert result.returncode == 0 and len(result.stdout.split()) == 600
+
+
+def test_export_onnx(files, tmp_path):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    d, X, y = files
+    model_path, onnx_path = tmp_path / "m.skops", tmp_path / "m.onnx"
+    assert run("train", d / "train.svm", "--model", model_path, "--quiet") == 0
+    assert run("export-onnx", "--model", model_path, "--output", onnx_path,
+               "--dtype", "float32") == 0
+    session = onnxruntime.InferenceSession(str(onnx_path),
+                                           providers=["CPUExecutionProvider"])
+    X_test, _ = load_svmlight_file(str(d / "test.svm"), n_features=12)
+    X_test = X_test.toarray().astype(np.float32)
+    _, proba = session.run(None, {"X": X_test})
+    assert_allclose(proba, sgdclf.load(model_path).predict_proba(X_test),
+                    rtol=1e-4, atol=1e-5)
