@@ -11,6 +11,8 @@ results.json, plots ratio.png and loss_vs_time.png):
 3. Memory and prediction (footprint.py): peak extra memory of fit, and
    predict_proba time.
 4. Beyond SGDClassifier (beyond.py): n_jobs speedups, AdaGrad on unscaled data.
+5. Streaming (streaming.py): `sgdclf train` on a file of a few hundred MB vs
+   loading it and fitting in memory: throughput and peak memory.
 """
 
 import argparse
@@ -32,7 +34,7 @@ from sklearn.metrics import accuracy_score, log_loss
 import sgdclf
 from sgdclf import SGDLogisticClassifier
 
-from . import beyond, convergence, datasets, footprint
+from . import beyond, convergence, datasets, footprint, streaming
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -189,7 +191,7 @@ def write_atomic(path, text):
     os.replace(tmp, path)
 
 
-def report(info, args, rows, ttt, foot, extra_rows):
+def report(info, args, rows, ttt, foot, extra_rows, stream):
     return "\n".join([
         "# sgdclf vs SGDClassifier(loss=\"log_loss\")",
         "",
@@ -230,6 +232,13 @@ def report(info, args, rows, ttt, foot, extra_rows):
         "AdaGrad: same epochs, held-out 20%.",
         "",
         beyond.table(extra_rows),
+        "",
+        "## Streaming from a file",
+        "",
+        "Each run in a fresh process; memory as the peak RSS (VmHWM) and what the "
+        "work added to the RSS after the imports.",
+        "",
+        streaming.table(stream),
         "",
     ])
 
@@ -276,6 +285,8 @@ def main(argv=None):
     progress("threads and AdaGrad ...")
     extra_rows = (beyond.thread_scaling(args.reps + 1, args.full)
                   + beyond.adagrad_on_badly_scaled(args.full))
+    progress("streaming from a file ...")
+    stream = streaming.measure(args.full)
     info = machine()
     print()
     print(convergence.table(ttt))
@@ -283,10 +294,13 @@ def main(argv=None):
     print(footprint.table(foot))
     print()
     print(beyond.table(extra_rows))
-    write_atomic(RESULTS / "report.md", report(info, args, rows, ttt, foot, extra_rows))
+    print()
+    print(streaming.table(stream))
+    write_atomic(RESULTS / "report.md",
+                 report(info, args, rows, ttt, foot, extra_rows, stream))
     write_atomic(RESULTS / "results.json", json.dumps(
         dict(machine=info, cases=rows, time_to_target=ttt, footprint=foot,
-             beyond=extra_rows), indent=2))
+             beyond=extra_rows, streaming=stream), indent=2))
     plot(rows, RESULTS / "ratio.png")
     convergence.plot(ttt, RESULTS / "loss_vs_time.png")
     print(f"\nWrote {RESULTS / 'report.md'} (total {time.perf_counter() - start:.0f}s)")

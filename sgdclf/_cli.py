@@ -49,6 +49,9 @@ def _parser():
     _input_options(train)
     train.add_argument("--n-features", type=int, help="number of features (else scanned)")
     train.add_argument("--classes", help="comma-separated labels (else scanned)")
+    train.add_argument("--zero-based", action="store_true",
+                       help="svmlight feature indices start at 0 (only needed with "
+                            "--classes and --n-features; a scan finds out itself)")
     train.add_argument("--passes", type=int, default=1, help="passes over the files")
     train.add_argument("--holdout", type=float, default=0.0,
                        help="fraction of rows kept out of training; stop when its "
@@ -100,7 +103,7 @@ def _train(args):
     model = SGDLogisticClassifier(**_params(args.param))
     classes = _parse_classes(args.classes)
     layout = _stream.scan(args.data, args.format, args.chunk_rows, args.label_column,
-                          args.n_features, classes)
+                          args.n_features, classes, args.zero_based)
     if len(layout.classes) < 2:
         raise ValueError(f"the files hold {len(layout.classes)} class; need at least 2.")
     total_bytes = sum(os.path.getsize(p) for p in args.data)
@@ -109,7 +112,7 @@ def _train(args):
     for pass_number in range(1, args.passes + 1):
         holdout = _Metrics(layout.classes)
         bar = _bar(total_bytes, f"pass {pass_number}/{args.passes}", args.quiet)
-        row_offset = 0
+        row_offset = rows_done = 0
         for chunk in _stream.chunks(args.data, layout, args.chunk_rows, bar.update_to):
             rows = np.arange(row_offset, row_offset + chunk.X.shape[0])
             row_offset += chunk.X.shape[0]
@@ -123,7 +126,9 @@ def _train(args):
             if hasattr(model, "classes_") and pass_number == 1:
                 report.add(model, X, y)
             model.partial_fit(X, y, classes=layout.classes)
-            bar.set_postfix_str(f"{report.rows_seen} rows")
+            rows_done += X.shape[0]
+            elapsed = max(bar.format_dict["elapsed"], 1e-9)
+            bar.set_postfix_str(f"{rows_done} rows, {rows_done / elapsed:,.0f} rows/s")
         bar.close()
         report.flush()
         if args.holdout:

@@ -210,7 +210,8 @@ def _text(label):
     return str(label)
 
 
-def scan(paths, fmt, chunk_rows, label_column=None, n_features=None, classes=None):
+def scan(paths, fmt, chunk_rows, label_column=None, n_features=None, classes=None,
+         zero_based=False):
     """The layout of the files: classes and number of features from one
     light pass when not given (svmlight: also whether indices start at 0)."""
     fmt = detect_format(paths[0], fmt)
@@ -231,9 +232,9 @@ def scan(paths, fmt, chunk_rows, label_column=None, n_features=None, classes=Non
         return Layout(format="csv", n_features=found, classes=np.asarray(classes),
                       label_column=label)
     if n_features is not None and classes is not None:
-        # libsvm's convention: feature indices start at 1.
+        # No scan: libsvm's convention (indices from 1) unless told otherwise.
         return Layout(format="svmlight", n_features=n_features,
-                      classes=np.asarray(classes), zero_based=False)
+                      classes=np.asarray(classes), zero_based=zero_based)
     labels, smallest, largest = [], None, -1
     for path in paths:
         with _Source(path) as source:

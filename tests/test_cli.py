@@ -167,3 +167,70 @@ def test_export_onnx(files, tmp_path):
     _, proba = session.run(None, {"X": X_test})
     assert_allclose(proba, sgdclf.load(model_path).predict_proba(X_test),
                     rtol=1e-4, atol=1e-5)
+
+
+def test_zero_based_indices_without_a_scan(files, tmp_path, capsys):
+    # scikit-learn writes 0-based indices; with --classes and --n-features
+    # there is no scan to find out, so libsvm's 1-based convention applies
+    # unless --zero-based says otherwise.
+    d, _, _ = files
+    args = ["train", d / "train.svm", "--classes", "0,1,2", "--n-features", 12, "--quiet",
+            "--param", "random_state=0"]
+    assert run(*args, "--model", tmp_path / "a.skops") == 2
+    assert "line 1" in capsys.readouterr().err
+    assert run(*args, "--zero-based", "--model", tmp_path / "b.skops") == 0
+    scanned = tmp_path / "c.skops"
+    assert run("train", d / "train.svm", "--model", scanned, "--quiet",
+               "--param", "random_state=0") == 0
+    assert_array_equal(sgdclf.load(tmp_path / "b.skops").coef_,
+                       sgdclf.load(scanned).coef_)
+
+
+def test_predict_failing_half_way_leaves_no_output(files, tmp_path, capsys):
+    d, _, _ = files
+    model = tmp_path / "m.skops"
+    assert run("train", d / "train.svm", "--model", model, "--quiet") == 0
+    data = tmp_path / "new.svm"
+    data.write_bytes((d / "test.svm").read_bytes() + b"1 3:not-a-number\n")
+    output = tmp_path / "out.txt"
+    assert run("predict", "--model", model, data, "--output", output,
+               "--chunk-rows", 100) == 2
+    assert "line 601" in capsys.readouterr().err
+    assert not output.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.skops", "new.svm"]
+
+
+def test_progress_bar_only_on_a_terminal(files, tmp_path, capsys):
+    d, _, _ = files
+    assert run("train", d / "train.svm", "--model", tmp_path / "m.skops",
+               "--chunk-rows", 500) == 0
+    assert "rows/s" not in capsys.readouterr().err  # pytest's stderr is not a tty
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="uses a Linux pseudo-terminal")
+def test_progress_bar_on_a_terminal(files, tmp_path):
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    d, _, _ = files
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a 120-column terminal, then the command
+        fcntl.ioctl(1, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        os.execv(sys.executable, [sys.executable, "-m", "sgdclf", "train",
+                                  str(d / "train.svm"), "--model",
+                                  str(tmp_path / "m.skops"), "--chunk-rows", "200"])
+    output = b""
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        output += data
+    os.waitpid(pid, 0)
+    text = output.decode(errors="replace")
+    assert "pass 1/1" in text and "rows/s" in text and "B/s" in text
