@@ -34,6 +34,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.run(args)
+    except BrokenPipeError:
+        # The reader stopped early (e.g. `sgdclf predict ... | head`): not an error.
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except (_stream.DataError, ValueError, TypeError, OSError, ImportError) as exc:
         print(f"sgdclf {args.command}: error: {exc}", file=sys.stderr)
         return 2
@@ -48,7 +52,8 @@ def _parser():
     train.add_argument("--model", required=True, type=Path, help="output .skops file")
     _input_options(train)
     train.add_argument("--n-features", type=int, help="number of features (else scanned)")
-    train.add_argument("--classes", help="comma-separated labels (else scanned)")
+    train.add_argument("--classes", help="comma-separated labels (else scanned); "
+                       "write --classes=-1,1 when the first starts with -")
     train.add_argument("--zero-based", action="store_true",
                        help="svmlight feature indices start at 0 (only needed with "
                             "--classes and --n-features; a scan finds out itself)")
@@ -100,6 +105,7 @@ def _input_options(parser):
 def _train(args):
     if args.chunk_rows < 1 or args.passes < 1 or not 0 <= args.holdout < 1:
         raise ValueError("--chunk-rows and --passes must be >= 1 and --holdout in [0, 1).")
+    _check_writable(args.model)
     model = SGDLogisticClassifier(**_params(args.param))
     classes = _parse_classes(args.classes)
     layout = _stream.scan(args.data, args.format, args.chunk_rows, args.label_column,
@@ -110,16 +116,18 @@ def _train(args):
     report = _Progressive(quiet=args.quiet)
     best, best_loss = None, math.inf
     for pass_number in range(1, args.passes + 1):
-        holdout = _Metrics(layout.classes)
+        holdout = _Metrics(np.unique(layout.classes))
         bar = _bar(total_bytes, f"pass {pass_number}/{args.passes}", args.quiet)
         row_offset = rows_done = 0
-        for chunk in _stream.chunks(args.data, layout, args.chunk_rows, bar.update_to):
+        for chunk in _stream.read(args.data, layout, args.chunk_rows, bar.update_to):
             rows = np.arange(row_offset, row_offset + chunk.X.shape[0])
             row_offset += chunk.X.shape[0]
             held = _held_out(rows, args.holdout)
             train = ~held
-            if held.any() and hasattr(model, "classes_"):
-                holdout.add(model, chunk.X[held], chunk.y[held])
+            if held.any():
+                # Before the first chunk is trained on, the model is uniform.
+                holdout.add(model if hasattr(model, "classes_") else None,
+                            chunk.X[held], chunk.y[held])
             if not train.any():
                 continue
             X, y = chunk.X[train], chunk.y[train]
@@ -132,6 +140,11 @@ def _train(args):
         bar.close()
         report.flush()
         if args.holdout:
+            if not holdout.n:
+                if not args.quiet:
+                    print(f"pass {pass_number}: no held-out rows (too few rows for "
+                          f"--holdout {args.holdout})")
+                continue
             loss = holdout.log_loss()
             if not args.quiet:
                 print(f"pass {pass_number}: holdout log-loss {loss:.6f} "
@@ -167,13 +180,23 @@ def _params(items):
 
 
 def _parse_classes(text):
+    """Labels as integers, else floats, else text; sorted like classes_."""
     if text is None:
         return None
     labels = [t.strip() for t in text.split(",") if t.strip()]
-    try:
-        return np.array([float(t) for t in labels])
-    except ValueError:
-        return np.array(labels)
+    for kind in (int, float):
+        try:
+            return np.unique(np.array([kind(t) for t in labels]))
+        except ValueError:
+            pass
+    return np.unique(np.array(labels))
+
+
+def _check_writable(path):
+    """Fail before hours of training, not at the end."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise OSError(f"cannot write {path}: {folder} is not a writable directory.")
 
 
 def _held_out(rows, fraction):
@@ -193,7 +216,8 @@ def _copy(model):
 def _remember_layout(model, layout):
     # predict/evaluate read files the way training did.
     model.sgdclf_input_ = dict(format=layout.format, zero_based=layout.zero_based,
-                               label_column=layout.label_column)
+                               label_column=layout.label_column,
+                               columns=list(layout.columns))
 
 
 class _Metrics:
@@ -208,7 +232,11 @@ class _Metrics:
         self.scores, self.truth = [], []
 
     def add(self, model, X, y, keep_scores=False):
-        proba = model.predict_proba(X)
+        """Score ``model`` on (X, y); model None predicts uniform probabilities."""
+        if model is None:
+            proba = np.full((len(y), len(self.classes)), 1.0 / len(self.classes))
+        else:
+            proba = model.predict_proba(X)
         code = np.searchsorted(self.classes, y)
         p_true = np.clip(proba[np.arange(len(y)), code], 1e-15, 1.0)
         predicted = proba.argmax(axis=1)
@@ -285,27 +313,31 @@ def _bar(total, description, quiet):
 # ------------------------------------------------------------------ predict, evaluate
 
 def _layout_for(model, args):
+    """How to read files for a trained model: the format from the file name
+    (or --format), the rest as in training."""
     saved = getattr(model, "sgdclf_input_", {})
-    fmt = args.format if args.format != "auto" else saved.get(
-        "format", _stream.detect_format(args.data[0]))
+    fmt = _stream.detect_format(args.data[0], args.format)
     label = args.label_column or saved.get("label_column")
-    if fmt == "csv" and label is None:
-        label = _stream._pick_label_column(_stream.csv_columns(args.data[0]), None,
-                                           args.data[0])
+    columns = saved.get("columns") or []
+    if fmt == "csv":
+        header = _stream.csv_columns(args.data[0])
+        if label is None:
+            label = "label" if "label" in header else None
+        if not columns:
+            columns = [c for c in header if c != label]
     return _stream.Layout(format=fmt, n_features=model.n_features_in_,
                           classes=model.classes_, zero_based=saved.get("zero_based", False),
-                          label_column=label)
+                          label_column=label, columns=columns)
 
 
 def _predict(args):
     model = load(args.model)
     layout = _layout_for(model, args)
-    check_labels = False
 
     def write(out):
         if args.proba:
             out.write(",".join(str(c) for c in model.classes_) + "\n")
-        for chunk in _chunks_unchecked(args.data, layout, args.chunk_rows, check_labels):
+        for chunk in _stream.read(args.data, layout, args.chunk_rows, labels=False):
             if args.proba:
                 np.savetxt(out, model.predict_proba(chunk.X), delimiter=",", fmt="%.9g")
             else:
@@ -325,10 +357,19 @@ def _write_atomically(path, write, mode):
     try:
         with os.fdopen(fd, mode) as out:
             write(out)
+        _usual_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def _usual_mode(path):
+    """mkstemp creates files readable by their owner only; give the mode a
+    plain open() would (0666 less the umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
 
 
 def _export_onnx(args):
@@ -340,30 +381,6 @@ def _export_onnx(args):
     return 0
 
 
-def _chunks_unchecked(paths, layout, chunk_rows, check_labels):
-    """Chunks for prediction: labels (if any) need not be known classes."""
-    if check_labels:
-        yield from _stream.chunks(paths, layout, chunk_rows)
-        return
-    anything = _stream.Layout(format=layout.format, n_features=layout.n_features,
-                              classes=None, zero_based=layout.zero_based,
-                              label_column=layout.label_column)
-    for path in paths:
-        with _stream._Source(path) as source:
-            if anything.format == "svmlight":
-                parts = _stream.svmlight_chunks(source, chunk_rows, anything.n_features,
-                                                anything.zero_based)
-            else:
-                parts = _stream.csv_chunks(source, chunk_rows, anything.label_column)
-            for chunk in parts:
-                if chunk.X.shape[1] != layout.n_features:
-                    raise _stream.DataError(
-                        f"{source.path}, line {chunk.lines[0]}: rows have "
-                        f"{chunk.X.shape[1]} features, the model "
-                        f"{layout.n_features}.")
-                yield chunk
-
-
 def _evaluate(args):
     from sklearn.metrics import roc_auc_score
 
@@ -371,7 +388,7 @@ def _evaluate(args):
     layout = _layout_for(model, args)
     metrics = _Metrics(model.classes_)
     binary = len(model.classes_) == 2
-    for chunk in _stream.chunks(args.data, layout, args.chunk_rows):
+    for chunk in _stream.read(args.data, layout, args.chunk_rows):
         metrics.add(model, chunk.X, chunk.y, keep_scores=binary)
     print(f"rows      {metrics.n}")
     print(f"log-loss  {metrics.log_loss():.6f}")

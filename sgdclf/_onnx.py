@@ -12,8 +12,9 @@ predict_proba computes:
                  min(s, 0) - log(1 + exp(-|s|)))
     multinomial  softmax(scores)
 
-Outputs: "label" (the classes_ entry of the most probable class) and
-"probabilities" (n_samples x n_classes, in the order of classes_).
+Outputs: "label" (the classes_ entry predict gives: the largest score, or for
+two classes whether the score is positive) and "probabilities" (n_samples x
+n_classes, in the order of classes_).
 """
 
 import numpy as np
@@ -52,7 +53,9 @@ def to_onnx(model, *, dtype=None, opset=17):
     element = TensorProto.DOUBLE if dtype == np.float64 else TensorProto.FLOAT
     n_features = coef.shape[1]
     classes = model.classes_
-    if classes.dtype.kind in "iub":
+    if classes.dtype.kind == "b":
+        class_values, label_type = classes.astype(bool), TensorProto.BOOL
+    elif classes.dtype.kind in "iu":
         class_values, label_type = classes.astype(np.int64), TensorProto.INT64
     elif classes.dtype.kind == "f":
         class_values, label_type = classes.astype(np.float64), TensorProto.DOUBLE
@@ -97,10 +100,21 @@ def to_onnx(model, *, dtype=None, opset=17):
             helper.make_node("Sub", ["clipped", "log_one_plus_tail"], ["log_sigmoid"]),
             helper.make_node("Softmax", ["log_sigmoid"], ["probabilities"], axis=1),
         ]
-    nodes += [
-        helper.make_node("ArgMax", ["probabilities"], ["index"], axis=1, keepdims=0),
-        helper.make_node("Gather", ["classes", "index"], ["label"], axis=0),
-    ]
+    # The label comes from the scores, as predict's does (saturated float32
+    # probabilities can tie where the scores do not).
+    if coef.shape[0] == 1:
+        initializers.append(const("zero_score", np.zeros((), dtype=dtype)))
+        nodes += [
+            helper.make_node("Greater", ["scores", "zero_score"], ["positive"]),
+            helper.make_node("Cast", ["positive"], ["positive_index"],
+                             to=TensorProto.INT64),
+            helper.make_node("Squeeze", ["positive_index", "squeeze_axis"], ["index"]),
+        ]
+        initializers.append(const("squeeze_axis", np.array([1], dtype=np.int64)))
+    else:
+        nodes.append(helper.make_node("ArgMax", ["scores"], ["index"], axis=1,
+                                      keepdims=0))
+    nodes.append(helper.make_node("Gather", ["classes", "index"], ["label"], axis=0))
     graph = helper.make_graph(
         nodes, "sgdclf",
         inputs=[helper.make_tensor_value_info("X", element, [None, n_features])],

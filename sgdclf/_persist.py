@@ -18,8 +18,11 @@ from ._classifier import SGDLogisticClassifier
 
 # Types a file written by ``save`` may contain beyond skops' default trust
 # (numpy arrays and scalars, builtins).
+MODEL_TYPE = f"{SGDLogisticClassifier.__module__}.{SGDLogisticClassifier.__qualname__}"
 TRUSTED_TYPES = frozenset({
-    f"{SGDLogisticClassifier.__module__}.{SGDLogisticClassifier.__qualname__}",
+    MODEL_TYPE,
+    # coef_ after sparsify(): a plain data container.
+    "scipy.sparse._csr.csr_matrix",
 })
 
 
@@ -29,9 +32,10 @@ def save(model, path):
     The file appears complete or not at all: it is written next to ``path``
     under a temporary name, then renamed.
     """
-    if not isinstance(model, SGDLogisticClassifier):
+    if type(model) is not SGDLogisticClassifier:
         raise TypeError(
-            f"save expects an SGDLogisticClassifier, got {type(model).__name__}."
+            f"save expects an SGDLogisticClassifier, got {type(model).__name__} "
+            "(load accepts exactly that type)."
         )
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.",
@@ -39,6 +43,9 @@ def save(model, path):
     try:
         with os.fdopen(fd, "wb") as f:
             skops_io.dump(model, f)
+        umask = os.umask(0)  # mkstemp's 0600 -> the mode open() would give
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
@@ -54,7 +61,7 @@ def load(path):
     """
     path = Path(path)
     top = _top_level_type(path)
-    if top not in TRUSTED_TYPES:
+    if top != MODEL_TYPE:
         raise ValueError(f"{path} holds a {top}, not a model saved with sgdclf.save.")
     untrusted = set(skops_io.get_untrusted_types(file=path))
     unexpected = sorted(untrusted - TRUSTED_TYPES)

@@ -234,3 +234,134 @@ def test_progress_bar_on_a_terminal(files, tmp_path):
     os.waitpid(pid, 0)
     text = output.decode(errors="replace")
     assert "pass 1/1" in text and "rows/s" in text and "B/s" in text
+
+
+# ---------------------------------------------------------------- files a user has
+
+def _csv(path, text):
+    path.write_text(text)
+    return path
+
+
+def test_predict_csv_without_labels_and_with_columns_reordered(files, tmp_path, capsys):
+    d, X, y = files
+    model = tmp_path / "m.skops"
+    assert run("train", d / "train.csv", "--model", model, "--quiet",
+               "--param", "random_state=0") == 0
+    test = pd.read_csv(d / "test.csv")
+    expected = sgdclf.load(model).predict(test.drop(columns="label").to_numpy())
+    unlabelled = test.drop(columns="label")
+    unlabelled[unlabelled.columns[::-1]].to_csv(tmp_path / "new.csv", index=False)
+    out = tmp_path / "out.txt"
+    assert run("predict", "--model", model, tmp_path / "new.csv", "--output", out) == 0
+    assert_array_equal(out.read_text().split(), expected)
+    # A missing column is named.
+    unlabelled.drop(columns="f3").to_csv(tmp_path / "short.csv", index=False)
+    assert run("predict", "--model", model, tmp_path / "short.csv") == 2
+    assert "'f3'" in capsys.readouterr().err
+
+
+def test_model_from_svmlight_predicts_csv(files, tmp_path):
+    d, X, y = files
+    model = tmp_path / "m.skops"
+    assert run("train", d / "train.svm", "--model", model, "--quiet") == 0
+    frame = pd.DataFrame(X[2400:], columns=[f"f{i}" for i in range(12)])
+    frame.to_csv(tmp_path / "new.csv", index=False)
+    out = tmp_path / "out.txt"
+    assert run("predict", "--model", model, tmp_path / "new.csv", "--output", out) == 0
+    assert_array_equal(np.array(out.read_text().split(), dtype=int),
+                       sgdclf.load(model).predict(X[2400:]))
+
+
+def test_holdout_on_data_within_one_chunk_and_unsorted_classes(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    labels = np.where(X[:, 0] > 0, "yes", "no")
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    frame["label"] = labels
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    assert run("train", tmp_path / "d.csv", "--model", tmp_path / "m.skops",
+               "--passes", 3, "--holdout", 0.2, "--classes", "yes,no") == 0
+    out = capsys.readouterr().out
+    losses = [float(line.split()[4]) for line in out.splitlines()
+              if line.startswith("pass ") and "holdout log-loss" in line]
+    assert losses and all(loss > 0 for loss in losses)
+
+
+def test_integer_classes_stay_integers(tmp_path):
+    path = _csv(tmp_path / "d.csv", "a,b,label\n1,0,0\n0,1,1\n1,1,1\n0,0,0\n")
+    model = tmp_path / "m.skops"
+    assert run("train", path, "--model", model, "--classes", "0,1", "--quiet") == 0
+    assert sgdclf.load(model).classes_.dtype.kind == "i"
+    out = tmp_path / "out.txt"
+    assert run("predict", "--model", model, path, "--output", out) == 0
+    assert set(out.read_text().split()) <= {"0", "1"}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a,b,label\n1,2,0\n3,4,\n", "line 3: the label ('label') is missing"),
+    ("a,b,label\n1,2,0\n3,,1\n", "line 3: column 'b' is missing"),
+    ("a,b,label\n1,2,0\n\n\n3,zz,1\n", "line 5: column 'b' holds 'zz'"),
+    ("a,b,label\n1,2,0\n3,4,5,6\n", "line 3"),
+    ("", "line 1: no header line"),
+])
+def test_csv_problems_name_the_line(tmp_path, capsys, text, message):
+    path = _csv(tmp_path / "bad.csv", text)
+    assert run("train", path, "--model", tmp_path / "m.skops", "--quiet") == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "m.skops").exists()
+
+
+def test_tsv_and_upper_case_compressed_names(files, tmp_path):
+    d, X, y = files
+    frame = pd.read_csv(d / "train.csv")
+    frame.to_csv(tmp_path / "d.tsv", sep="\t", index=False)
+    (tmp_path / "D.CSV.GZ").write_bytes(gzip.compress((d / "train.csv").read_bytes()))
+    for name in ("d.tsv", "D.CSV.GZ"):
+        model = tmp_path / f"{name}.skops"
+        assert run("train", tmp_path / name, "--model", model, "--quiet") == 0
+        assert sgdclf.load(model).n_features_in_ == 12
+
+
+def test_header_only_csv(files, tmp_path, capsys):
+    d, _, _ = files
+    model = tmp_path / "m.skops"
+    assert run("train", d / "train.csv", "--model", model, "--quiet") == 0
+    header = (d / "test.csv").read_text().splitlines()[0] + "\n"
+    path = _csv(tmp_path / "empty.csv", header)
+    out = tmp_path / "out.txt"
+    assert run("predict", "--model", model, path, "--output", out) == 0
+    assert out.read_text() == ""
+    assert run("evaluate", "--model", model, path) == 0
+    assert "rows      0" in capsys.readouterr().out
+
+
+def test_outputs_have_the_usual_file_mode(files, tmp_path):
+    import os
+    import stat
+
+    d, _, _ = files
+    model, out = tmp_path / "m.skops", tmp_path / "out.txt"
+    assert run("train", d / "train.svm", "--model", model, "--quiet") == 0
+    assert run("predict", "--model", model, d / "test.svm", "--output", out) == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in (model, out):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_unwritable_model_path_fails_before_training(files, tmp_path, capsys):
+    d, _, _ = files
+    assert run("train", d / "train.svm", "--model", tmp_path / "missing" / "m.skops",
+               "--quiet") == 2
+    assert "not a writable directory" in capsys.readouterr().err
+
+
+def test_predict_into_a_closed_pipe_is_not_an_error(files, tmp_path):
+    d, _, _ = files
+    model = tmp_path / "m.skops"
+    assert run("train", d / "train.svm", "--model", model, "--quiet") == 0
+    result = subprocess.run(
+        f"{sys.executable} -m sgdclf predict --model {model} {d / 'test.svm'} "
+        "--chunk-rows 10 | head -1", shell=True, capture_output=True, text=True)
+    assert result.stdout.strip() and "error" not in result.stderr

@@ -20,7 +20,7 @@ def run(onnx_model, X):
 @pytest.mark.parametrize("n_classes, multi_class", [
     (2, "ovr"), (3, "ovr"), (4, "multinomial"),
 ])
-@pytest.mark.parametrize("labels", ["int", "str"])
+@pytest.mark.parametrize("labels", ["int", "str", "bool"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_onnxruntime_matches_predict_proba(n_classes, multi_class, labels, dtype):
     X, y = make_classification(400, 7, n_informative=5, n_classes=n_classes,
@@ -28,6 +28,10 @@ def test_onnxruntime_matches_predict_proba(n_classes, multi_class, labels, dtype
     X = X.astype(dtype)
     if labels == "str":
         y = np.array(["ant", "bee", "cat", "dog"])[y]
+    if labels == "bool":
+        if n_classes != 2:
+            pytest.skip("bool labels have two classes")
+        y = y.astype(bool)
     model = SGDLogisticClassifier(multi_class=multi_class, random_state=0).fit(X, y)
     label, proba = run(sgdclf.to_onnx(model), X)
     assert proba.dtype == dtype
@@ -51,3 +55,13 @@ def test_unfitted_and_wrong_objects_are_rejected():
         sgdclf.to_onnx(SGDLogisticClassifier())
     with pytest.raises(TypeError, match="SGDLogisticClassifier"):
         sgdclf.to_onnx(object())
+
+
+def test_label_follows_the_scores_when_float32_probabilities_saturate():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 4)).astype(np.float32)
+    y = np.argmax(X[:, :3], axis=1)
+    model = SGDLogisticClassifier(random_state=0).fit(X, y)
+    X_big = X * 20  # margins of ~100: sigmoids saturate to 1 in float32
+    label, _ = run(sgdclf.to_onnx(model), X_big)
+    assert_array_equal(label, model.predict(X_big))

@@ -62,3 +62,18 @@ def test_save_refuses_other_objects_and_leaves_no_file(tmp_path, data, monkeypat
     with pytest.raises(OSError, match="disk full"):
         sgdclf.save(model, tmp_path / "model.skops")
     assert list(tmp_path.iterdir()) == []  # neither the file nor a temporary
+
+
+def test_sparsified_model_round_trips_and_subclasses_are_refused(tmp_path, data):
+    X, y = data
+    model = SGDLogisticClassifier(penalty="l1", alpha=0.01, max_iter=5, tol=None,
+                                  random_state=0).fit(X, y).sparsify()
+    sgdclf.save(model, tmp_path / "sparse.skops")
+    loaded = sgdclf.load(tmp_path / "sparse.skops")
+    assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+    class Custom(SGDLogisticClassifier):
+        pass
+
+    with pytest.raises(TypeError, match="exactly"):
+        sgdclf.save(Custom().fit(X, y), tmp_path / "custom.skops")
