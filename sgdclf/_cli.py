@@ -17,14 +17,13 @@ import ast
 import math
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from . import _stream
 from ._classifier import SGDLogisticClassifier
-from ._persist import load, save
+from ._persist import load, save, write_atomically
 
 HOLDOUT_HASH = 2654435761  # Knuth's multiplicative hash picks the held-out rows
 
@@ -237,6 +236,9 @@ class _Metrics:
             proba = np.full((len(y), len(self.classes)), 1.0 / len(self.classes))
         else:
             proba = model.predict_proba(X)
+        self.add_proba(proba, y, keep_scores)
+
+    def add_proba(self, proba, y, keep_scores=False):
         code = np.searchsorted(self.classes, y)
         p_true = np.clip(proba[np.arange(len(y)), code], 1e-15, 1.0)
         predicted = proba.argmax(axis=1)
@@ -256,45 +258,42 @@ class _Metrics:
 
 
 class _Progressive:
-    """Progressive validation lines at doubling row counts."""
+    """Progressive validation lines at doubling row counts: metrics since the
+    start and since the previous line."""
 
     def __init__(self, quiet):
         self.quiet = quiet
-        self.rows_seen = 0
         self.next_line = 1
-        self.total = [0, 0.0, 0]   # rows, loss sum, correct
-        self.since = [0, 0.0, 0]
+        self.total = self.since = None
         self.header = False
 
+    @property
+    def rows_seen(self):
+        return self.total.n if self.total is not None else 0
+
     def add(self, model, X, y):
-        code = np.searchsorted(model.classes_, y)
+        if self.total is None:
+            self.total, self.since = _Metrics(model.classes_), _Metrics(model.classes_)
         proba = model.predict_proba(X)
-        p_true = np.clip(proba[np.arange(len(y)), code], 1e-15, 1.0)
-        losses = -np.log(p_true)
-        correct = proba.argmax(axis=1) == code
-        for part in (self.total, self.since):
-            part[0] += len(y)
-            part[1] += float(losses.sum())
-            part[2] += int(correct.sum())
-        self.rows_seen = self.total[0]
+        self.total.add_proba(proba, y)
+        self.since.add_proba(proba, y)
         if self.rows_seen >= self.next_line:
             self.flush()
             while self.next_line <= self.rows_seen:
                 self.next_line *= 2
 
     def flush(self):
-        if self.quiet or not self.since[0]:
+        if self.quiet or self.since is None or not self.since.n:
             return
         if not self.header:
             print("progressive validation (each row predicted before training on it)")
             print(f"{'rows':>12} {'log-loss':>10} {'accuracy':>9} "
                   f"{'since last: log-loss':>21} {'accuracy':>9}")
             self.header = True
-        n, loss, correct = self.total
-        m, loss_m, correct_m = self.since
-        print(f"{n:>12} {loss / n:>10.5f} {correct / n:>9.4f} "
-              f"{loss_m / m:>21.5f} {correct_m / m:>9.4f}", flush=True)
-        self.since = [0, 0.0, 0]
+        total, since = self.total, self.since
+        print(f"{total.n:>12} {total.log_loss():>10.5f} {total.accuracy():>9.4f} "
+              f"{since.log_loss():>21.5f} {since.accuracy():>9.4f}", flush=True)
+        self.since = _Metrics(total.classes)
 
 
 def _bar(total, description, quiet):
@@ -346,37 +345,15 @@ def _predict(args):
     if args.output is None:
         write(sys.stdout)
     else:
-        _write_atomically(args.output, write, "w")
+        write_atomically(args.output, write, "w")
     return 0
-
-
-def _write_atomically(path, write, mode):
-    """Call write(file) on a temporary file next to ``path``, then rename it:
-    ``path`` is complete or untouched, never partial."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode) as out:
-            write(out)
-        _usual_mode(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def _usual_mode(path):
-    """mkstemp creates files readable by their owner only; give the mode a
-    plain open() would (0666 less the umask)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
 
 
 def _export_onnx(args):
     from ._onnx import to_onnx
 
     onnx_model = to_onnx(load(args.model), dtype=args.dtype)
-    _write_atomically(args.output, lambda out: out.write(onnx_model.SerializeToString()),
+    write_atomically(args.output, lambda out: out.write(onnx_model.SerializeToString()),
                       "wb")
     return 0
 

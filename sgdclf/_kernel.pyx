@@ -157,18 +157,12 @@ cdef inline double sigmoid(double p) noexcept nogil:
 
 
 cdef inline double sigmoid_and_loss(double p, double y, double* loss) noexcept nogil:
-    """sigmoid(p), and log_loss(p, y) into ``loss``, from one exp."""
+    """sigmoid(p), and the logistic loss log(1 + exp(p)) - y p into ``loss``,
+    from one exp: with e = exp(-|p|), log(1 + exp(p)) = log1p(e) + max(p, 0)."""
     cdef double e = exp(-fabs(p))
     cdef double numerator = 1.0 if p >= 0 else e
     loss[0] = log1p(e) + (p * (1.0 - y) if p > 0 else -y * p)
     return numerator / (1.0 + e)
-
-
-cdef inline double log_loss(double p, double y) noexcept nogil:
-    """log(1 + exp(p)) - y * p: the logistic loss of margin p for y in {0, 1}."""
-    if p > 0:
-        return p * (1.0 - y) + log1p(exp(-p))
-    return log1p(exp(p)) - y * p
 
 
 def py_sigmoid(double p):
@@ -177,8 +171,10 @@ def py_sigmoid(double p):
 
 
 def py_log_loss(double p, double y):
-    """Python wrapper of the kernel's logistic loss, for tests."""
-    return log_loss(p, y)
+    """The kernel's logistic loss log(1 + exp(p)) - y p (from sigmoid_and_loss)."""
+    cdef double loss
+    sigmoid_and_loss(p, y, &loss)
+    return loss
 
 
 def py_sigmoid_and_loss(double p, double y):

@@ -37,13 +37,18 @@ def save(model, path):
             f"save expects an SGDLogisticClassifier, got {type(model).__name__} "
             "(load accepts exactly that type)."
         )
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.",
-                               suffix=".tmp")
+    write_atomically(Path(path), lambda f: skops_io.dump(model, f), "wb")
+
+
+def write_atomically(path, write, mode):
+    """Call write(file) on a temporary file next to ``path``, then rename it
+    over ``path``: the file is complete or untouched, never partial. It gets
+    the mode a plain open() would give (mkstemp's is 0600)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
-            skops_io.dump(model, f)
-        umask = os.umask(0)  # mkstemp's 0600 -> the mode open() would give
+        with os.fdopen(fd, mode) as f:
+            write(f)
+        umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
