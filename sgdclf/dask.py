@@ -1,0 +1,210 @@
+"""Data-parallel training on Dask (``pip install "sgdclf[dask]"``).
+
+Iterative parameter mixing: each round (epoch), every block of rows runs one
+local SGD epoch, on the worker that holds it, starting from the current
+global model; the resulting models are averaged, weighted by rows, into the
+next global model (with ``average`` on, the averaged iterates are mixed the
+same way: parallelised SGD in the style of Zinkevich et al. 2010). Only the
+models travel between the client and the workers; X stays where it is.
+
+The rounds use Dask's current scheduler: the ``distributed`` client if one
+exists (any cluster: local, dask-jobqueue, Kubernetes), else the local one.
+"""
+
+import numpy as np
+from sklearn.metrics import log_loss
+from sklearn.utils import check_random_state, compute_class_weight
+
+from ._classifier import SGDLogisticClassifier
+from ._schedule import StoppingRule
+
+try:
+    import dask
+    import dask.array as da
+    import dask.dataframe as dd
+except ImportError as exc:  # pragma: no cover - the extra is missing
+    raise ImportError('sgdclf.dask needs dask: pip install "sgdclf[dask]"') from exc
+
+# Fitted state that a local epoch changes and the mixing averages.
+_MIXED = ("coef_", "intercept_", "_standard_coef", "_standard_intercept",
+          "_average_coef", "_average_intercept", "_l1_q", "_l1_u",
+          "_adagrad_g", "_adagrad_intercept_g")
+
+
+class DaskSGDLogisticClassifier(SGDLogisticClassifier):
+    """SGDLogisticClassifier trained on Dask arrays or DataFrames, block-parallel.
+
+    Same parameters as :class:`sgdclf.SGDLogisticClassifier`. ``fit`` takes X
+    chunked by rows (a dask array with one chunk across the columns, or a
+    dask DataFrame) and y (dask array or Series) with the same row chunks.
+    ``max_iter`` counts rounds; ``tol`` / ``n_iter_no_change`` watch the
+    training objective of the mixed model (computed by the workers from their
+    blocks at the start of each round). ``early_stopping`` is not supported.
+
+    ``predict``, ``predict_proba``, ``predict_log_proba`` and
+    ``decision_function`` return lazy dask arrays for dask input (computed
+    block-wise on the workers) and NumPy arrays for NumPy input.
+    :meth:`to_local` returns a plain fitted SGDLogisticClassifier.
+    """
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit by iterative parameter mixing over the row blocks of X."""
+        self._check_options(partial=False)
+        if self.early_stopping:
+            raise ValueError("early_stopping is not supported by "
+                             "DaskSGDLogisticClassifier; use tol / n_iter_no_change.")
+        X, y, sample_weight = _row_blocks(X, y, sample_weight)
+        classes = np.unique(da.unique(y).compute())
+        if len(classes) < 2:
+            raise ValueError(f"The training data must contain at least 2 classes; got "
+                             f"{list(classes)}.")
+        params = self.get_params()
+        if self.class_weight == "balanced":
+            counts = np.array(dask.compute(*[(y == c).sum() for c in classes]))
+            params["class_weight"] = dict(zip(classes, compute_class_weight(
+                "balanced", classes=classes, y=np.repeat(classes, counts))))
+        blocks = list(zip(X.to_delayed().ravel(), y.to_delayed().ravel(),
+                          [None] * X.numblocks[0] if sample_weight is None
+                          else sample_weight.to_delayed().ravel()))
+        offsets = np.r_[0, np.cumsum(X.chunks[0])]
+        rng = check_random_state(self.random_state)
+        rule = StoppingRule(tol=self.tol, n_iter_no_change=self.n_iter_no_change,
+                            minimize=True)
+        state, n_iter = None, 0
+        for _ in range(self.max_iter):
+            seeds = rng.randint(np.iinfo(np.int32).max, size=len(blocks))
+            tasks = [
+                dask.delayed(_local_epoch)(params, state, Xb, yb, wb, classes, int(seed),
+                                           int(offsets[i]))
+                for i, ((Xb, yb, wb), seed) in enumerate(zip(blocks, seeds))
+            ]
+            results = dask.compute(*tasks)
+            state, objective = _mix(results, params)
+            n_iter += 1
+            if rule.observe(objective):
+                break
+        local = SGDLogisticClassifier(**params)
+        local.__dict__.update(state)
+        local.n_iter_ = n_iter
+        self.__dict__.update({k: v for k, v in local.__dict__.items()
+                              if k.endswith("_") or k.startswith("_")})
+        self.n_iter_ = n_iter
+        return self
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        if isinstance(X, (da.Array, dd.DataFrame)):
+            raise TypeError("partial_fit takes in-memory chunks; for dask input use "
+                            "fit (or dask_ml.wrappers.Incremental around "
+                            "SGDLogisticClassifier).")
+        return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
+
+    def to_local(self):
+        """A plain fitted SGDLogisticClassifier with this model's weights."""
+        local = SGDLogisticClassifier(**self.get_params())
+        local.__dict__.update({k: v for k, v in self.__dict__.items()
+                               if k.endswith("_") or k.startswith("_")})
+        return local
+
+    def decision_function(self, X):
+        return self._blockwise(X, "decision_function")
+
+    def predict_proba(self, X):
+        return self._blockwise(X, "predict_proba")
+
+    def predict_log_proba(self, X):
+        return self._blockwise(X, "predict_log_proba")
+
+    def predict(self, X):
+        return self._blockwise(X, "predict")
+
+    def _blockwise(self, X, method):
+        local = self.to_local()
+        if isinstance(X, dd.DataFrame):
+            X = X.to_dask_array(lengths=True)
+        if not isinstance(X, da.Array):
+            return getattr(local, method)(X)
+        if X.numblocks[1] != 1:
+            X = X.rechunk({1: -1})
+        k = len(self.classes_)
+        if method == "predict" or (method == "decision_function" and k == 2):
+            sample = getattr(local, method)(np.zeros((1, X.shape[1]), dtype=X.dtype))
+            return X.map_blocks(lambda b: getattr(local, method)(b), drop_axis=1,
+                                dtype=sample.dtype)
+        return X.map_blocks(lambda b: getattr(local, method)(b),
+                            chunks=(X.chunks[0], (k,)), dtype=np.float64)
+
+
+def _row_blocks(X, y, sample_weight):
+    """X, y, sample_weight as dask arrays with the same row chunks, X with one
+    chunk across the columns."""
+    if isinstance(X, dd.DataFrame):
+        X = X.to_dask_array(lengths=True)
+    if isinstance(y, (dd.Series, dd.DataFrame)):
+        y = y.to_dask_array(lengths=True)
+    if not isinstance(X, da.Array):
+        raise TypeError("DaskSGDLogisticClassifier.fit takes a dask array or "
+                        f"DataFrame; got {type(X).__name__}. For data in memory use "
+                        "SGDLogisticClassifier.")
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D; got shape {X.shape}.")
+    if any(np.isnan(c) for c in X.chunks[0]):
+        raise ValueError("X has unknown chunk sizes; compute them first "
+                         "(e.g. X.compute_chunk_sizes()).")
+    if X.numblocks[1] != 1:
+        raise ValueError(
+            f"X must be chunked by rows only (one chunk across the {X.shape[1]} "
+            f"columns; it has {X.numblocks[1]}): rechunk with X.rechunk({{1: -1}})."
+        )
+    y = da.asarray(y)
+    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+        raise ValueError(f"y must be 1-D with {X.shape[0]} rows; got shape {y.shape}.")
+    y = y.rechunk((X.chunks[0],))
+    if sample_weight is not None:
+        sample_weight = da.asarray(sample_weight).rechunk((X.chunks[0],))
+    return X, y, sample_weight
+
+
+def _local_epoch(params, state, X, y, sample_weight, classes, seed, offset):
+    """One SGD epoch over one block, from the global model (runs on a worker)."""
+    model = SGDLogisticClassifier(**{**params, "random_state": seed})
+    if state is not None:
+        model.__dict__.update({k: (v.copy() if isinstance(v, np.ndarray) else v)
+                               for k, v in state.items()})
+        loss = log_loss(y, model.predict_proba(X), labels=classes,
+                        sample_weight=sample_weight, normalize=False)
+    else:
+        loss = len(y) * np.log(len(classes))  # the zero model: uniform
+    try:
+        model.partial_fit(X, y, classes=classes, sample_weight=sample_weight)
+    except ValueError as exc:
+        raise ValueError(f"In the block of rows {offset}-{offset + len(y) - 1}: "
+                         f"{exc}") from None
+    fitted = {k: v for k, v in model.__dict__.items()
+              if k.endswith("_") or k.startswith("_")}
+    return dict(state=fitted, n=len(y), loss=float(loss))
+
+
+def _mix(results, params):
+    """Row-weighted average of the block models; the mean objective."""
+    n = np.array([r["n"] for r in results], dtype=np.float64)
+    weights = n / n.sum()
+    state = dict(results[0]["state"])
+    for name in _MIXED:
+        if name in state and state[name] is not None:
+            state[name] = sum(w * r["state"][name] for w, r in zip(weights, results))
+            if hasattr(results[0]["state"][name], "dtype"):
+                state[name] = np.asarray(state[name],
+                                         dtype=results[0]["state"][name].dtype)
+    # Every block advanced the schedule by its own rows; the mix by their mean.
+    state["t_"] = float(np.mean([r["state"]["t_"] for r in results]))
+    coef = state["coef_"]
+    alpha, l1_ratio = params["alpha"], params["l1_ratio"]
+    share = {"l1": 1.0, "elasticnet": l1_ratio}.get(params["penalty"], 0.0)
+    l2 = 0.0 if params["penalty"] in (None, "l1") else 1.0 - share
+    penalty = alpha * (0.5 * l2 * float(np.sum(coef ** 2))
+                       + share * float(np.sum(np.abs(coef))))
+    objective = sum(r["loss"] for r in results) / n.sum() + penalty
+    if not np.all(np.isfinite(coef)) or not np.isfinite(objective):
+        raise ValueError("Training diverged: the weights are no longer finite. "
+                         "Scale the features or lower eta0 (or raise alpha).")
+    return state, objective
