@@ -13,6 +13,8 @@ results.json, plots ratio.png and loss_vs_time.png):
 4. Beyond SGDClassifier (beyond.py): n_jobs speedups, AdaGrad on unscaled data.
 5. Streaming (streaming.py): `sgdclf train` on a file of a few hundred MB vs
    loading it and fitting in memory: throughput and peak memory.
+6. Dask (distributed_bench.py): DaskSGDLogisticClassifier with 1 vs 2 worker
+   processes, and held-out log-loss per round against the in-memory fit.
 """
 
 import argparse
@@ -34,7 +36,7 @@ from sklearn.metrics import accuracy_score, log_loss
 import sgdclf
 from sgdclf import SGDLogisticClassifier
 
-from . import beyond, convergence, datasets, footprint, streaming
+from . import beyond, convergence, datasets, distributed_bench, footprint, streaming
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -191,7 +193,7 @@ def write_atomic(path, text):
     os.replace(tmp, path)
 
 
-def report(info, args, rows, ttt, foot, extra_rows, stream):
+def report(info, args, rows, ttt, foot, extra_rows, stream, dask_result):
     return "\n".join([
         "# sgdclf vs SGDClassifier(loss=\"log_loss\")",
         "",
@@ -240,6 +242,10 @@ def report(info, args, rows, ttt, foot, extra_rows, stream):
         "",
         streaming.table(stream),
         "",
+        "## Dask: data-parallel training",
+        "",
+        distributed_bench.table(dask_result),
+        "",
     ])
 
 
@@ -287,6 +293,8 @@ def main(argv=None):
                   + beyond.adagrad_on_badly_scaled(args.full))
     progress("streaming from a file ...")
     stream = streaming.measure(args.full)
+    progress("dask, 1 and 2 workers ...")
+    dask_result = distributed_bench.measure(args.full)
     info = machine()
     print()
     print(convergence.table(ttt))
@@ -296,11 +304,13 @@ def main(argv=None):
     print(beyond.table(extra_rows))
     print()
     print(streaming.table(stream))
+    print()
+    print(distributed_bench.table(dask_result))
     write_atomic(RESULTS / "report.md",
-                 report(info, args, rows, ttt, foot, extra_rows, stream))
+                 report(info, args, rows, ttt, foot, extra_rows, stream, dask_result))
     write_atomic(RESULTS / "results.json", json.dumps(
         dict(machine=info, cases=rows, time_to_target=ttt, footprint=foot,
-             beyond=extra_rows, streaming=stream), indent=2))
+             beyond=extra_rows, streaming=stream, dask=dask_result), indent=2))
     plot(rows, RESULTS / "ratio.png")
     convergence.plot(ttt, RESULTS / "loss_vs_time.png")
     print(f"\nWrote {RESULTS / 'report.md'} (total {time.perf_counter() - start:.0f}s)")
