@@ -24,8 +24,8 @@ import numpy as np
 from . import _stream
 from ._classifier import SGDLogisticClassifier
 from ._persist import load, save, write_atomically
+from ._training import held_out_mask
 
-HOLDOUT_HASH = 2654435761  # Knuth's multiplicative hash picks the held-out rows
 
 
 def main(argv=None):
@@ -121,7 +121,7 @@ def _train(args):
         for chunk in _stream.read(args.data, layout, args.chunk_rows, bar.update_to):
             rows = np.arange(row_offset, row_offset + chunk.X.shape[0])
             row_offset += chunk.X.shape[0]
-            held = _held_out(rows, args.holdout)
+            held = held_out_mask(rows, args.holdout)
             train = ~held
             if held.any():
                 # Before the first chunk is trained on, the model is uniform.
@@ -196,14 +196,6 @@ def _check_writable(path):
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir() or not os.access(folder, os.W_OK):
         raise OSError(f"cannot write {path}: {folder} is not a writable directory.")
-
-
-def _held_out(rows, fraction):
-    """Deterministic choice of held-out rows (the same in every pass)."""
-    if not fraction:
-        return np.zeros(rows.shape[0], dtype=bool)
-    hashed = (rows.astype(np.uint64) * np.uint64(HOLDOUT_HASH)) % np.uint64(2**32)
-    return hashed < np.uint64(int(fraction * 2**32))
 
 
 def _copy(model):

@@ -64,6 +64,17 @@ class DivergenceError(ValueError):
     pass
 
 
+def held_out_mask(rows, fraction):
+    """Rows kept out of training, chosen by a multiplicative hash of their
+    index (Knuth's constant): the same rows every pass, about ``fraction``
+    of them, without a random generator. Used by the command line's
+    --holdout and by the Dask estimator's early stopping."""
+    if not fraction:
+        return np.zeros(len(rows), dtype=bool)
+    hashed = (np.asarray(rows, dtype=np.uint64) * np.uint64(2654435761)) % np.uint64(2**32)
+    return hashed < np.uint64(int(fraction * 2**32))
+
+
 def _kernel_epoch(data, params, options):
     """The kernel's epoch function with everything but the models, the order
     and the threads bound (built once per fit: small data sets run thousands

@@ -17,6 +17,7 @@ from sklearn.utils import check_random_state, compute_class_weight
 
 from ._classifier import SGDLogisticClassifier
 from ._schedule import StoppingRule
+from ._training import held_out_mask
 
 try:
     import dask
@@ -39,7 +40,9 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
     dask DataFrame) and y (dask array or Series) with the same row chunks.
     ``max_iter`` counts rounds; ``tol`` / ``n_iter_no_change`` watch the
     training objective of the mixed model (computed by the workers from their
-    blocks at the start of each round). ``early_stopping`` is not supported.
+    blocks at the start of each round), or with ``early_stopping`` its
+    accuracy on ``validation_fraction`` of the rows, held out in every block
+    (chosen by a hash of the row index, so the same rows in every round).
 
     ``predict``, ``predict_proba``, ``predict_log_proba`` and
     ``decision_function`` return lazy dask arrays for dask input (computed
@@ -50,9 +53,6 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
     def fit(self, X, y, sample_weight=None):
         """Fit by iterative parameter mixing over the row blocks of X."""
         self._check_options(partial=False)
-        if self.early_stopping:
-            raise ValueError("early_stopping is not supported by "
-                             "DaskSGDLogisticClassifier; use tol / n_iter_no_change.")
         X, y, sample_weight = _row_blocks(X, y, sample_weight)
         classes = np.unique(da.unique(y).compute())
         if len(classes) < 2:
@@ -69,19 +69,32 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
         offsets = np.r_[0, np.cumsum(X.chunks[0])]
         rng = check_random_state(self.random_state)
         rule = StoppingRule(tol=self.tol, n_iter_no_change=self.n_iter_no_change,
-                            minimize=True)
-        state, n_iter = None, 0
+                            minimize=not self.early_stopping)
+        held_out = self.validation_fraction if self.early_stopping else 0.0
+        state, state_before, n_iter = None, None, 0
         for _ in range(self.max_iter):
             seeds = rng.randint(np.iinfo(np.int32).max, size=len(blocks))
             tasks = [
                 dask.delayed(_local_epoch)(params, state, Xb, yb, wb, classes, int(seed),
-                                           int(offsets[i]))
+                                           int(offsets[i]), held_out)
                 for i, ((Xb, yb, wb), seed) in enumerate(zip(blocks, seeds))
             ]
             results = dask.compute(*tasks)
             state, objective = _mix(results, params)
             n_iter += 1
-            if rule.observe(objective):
+            if self.early_stopping:
+                if state_before is not None:
+                    # The workers scored the model they started from.
+                    seen = sum(r["validation_n"] for r in results)
+                    if seen == 0:
+                        raise ValueError(
+                            f"validation_fraction={self.validation_fraction} holds out "
+                            "no rows; raise it or disable early_stopping.")
+                    if rule.observe(sum(r["validation_correct"] for r in results)
+                                    / seen):
+                        break
+                state_before = state
+            elif rule.observe(objective):
                 break
         local = SGDLogisticClassifier(**params)
         local.__dict__.update(state)
@@ -164,9 +177,25 @@ def _row_blocks(X, y, sample_weight):
     return X, y, sample_weight
 
 
-def _local_epoch(params, state, X, y, sample_weight, classes, seed, offset):
-    """One SGD epoch over one block, from the global model (runs on a worker)."""
-    model = SGDLogisticClassifier(**{**params, "random_state": seed})
+def _local_epoch(params, state, X, y, sample_weight, classes, seed, offset, held_out):
+    """One SGD epoch over one block, from the global model (runs on a worker).
+
+    Rows chosen by ``held_out`` (a fraction) are not trained on; the global
+    model's accuracy on them is returned for early stopping.
+    """
+    model = SGDLogisticClassifier(**{**params, "random_state": seed,
+                                     "early_stopping": False})
+    validation_correct = validation_n = 0
+    if held_out:
+        mask = held_out_mask(np.arange(offset, offset + len(y)), held_out)
+        if state is not None and mask.any():
+            scorer = SGDLogisticClassifier(**params)
+            scorer.__dict__.update(state)
+            validation_correct = int((scorer.predict(X[mask]) == y[mask]).sum())
+            validation_n = int(mask.sum())
+        X, y = X[~mask], y[~mask]
+        if sample_weight is not None:
+            sample_weight = sample_weight[~mask]
     if state is not None:
         model.__dict__.update({k: (v.copy() if isinstance(v, np.ndarray) else v)
                                for k, v in state.items()})
@@ -181,7 +210,8 @@ def _local_epoch(params, state, X, y, sample_weight, classes, seed, offset):
                          f"{exc}") from None
     fitted = {k: v for k, v in model.__dict__.items()
               if k.endswith("_") or k.startswith("_")}
-    return dict(state=fitted, n=len(y), loss=float(loss))
+    return dict(state=fitted, n=len(y), loss=float(loss),
+                validation_correct=validation_correct, validation_n=validation_n)
 
 
 def _mix(results, params):

@@ -99,8 +99,6 @@ def test_bad_inputs(client, data):
         DaskSGDLogisticClassifier(max_iter=2).fit(Xd, yd)
     with pytest.raises(TypeError, match="dask array"):
         DaskSGDLogisticClassifier().fit(X_tr, y_tr)
-    with pytest.raises(ValueError, match="early_stopping"):
-        DaskSGDLogisticClassifier(early_stopping=True).fit(*blocks(client, X_tr, y_tr))
 
 
 def test_sgdlogisticclassifier_inside_dask_ml_incremental(client, data):
@@ -110,3 +108,34 @@ def test_sgdlogisticclassifier_inside_dask_ml_incremental(client, data):
     wrapped = incremental(SGDLogisticClassifier(random_state=0), scoring="accuracy")
     wrapped.fit(Xd, yd, classes=np.unique(y_tr))
     assert wrapped.score(da.from_array(X_te), da.from_array(y_te)) > 0.5
+
+
+def test_early_stopping_on_held_out_rows(client, data):
+    X_tr, X_te, y_tr, y_te = data
+    Xd, yd = blocks(client, X_tr, y_tr)
+    model = DaskSGDLogisticClassifier(early_stopping=True, n_iter_no_change=2,
+                                      random_state=0, max_iter=200).fit(Xd, yd)
+    assert 2 < model.n_iter_ < 200
+    assert model.score(X_te, y_te) > 0.6
+
+
+def test_binary_dataframe_input(client):
+    dd = pytest.importorskip("dask.dataframe")
+    import pandas as pd
+
+    X, y = make_classification(3000, 6, random_state=1)
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
+    Xd = dd.from_pandas(frame, npartitions=3)
+    yd = dd.from_pandas(pd.Series(y), npartitions=3)
+    model = DaskSGDLogisticClassifier(random_state=0, max_iter=10).fit(Xd, yd)
+    assert model.coef_.shape == (1, 6)
+    assert model.score(X, y) > 0.8
+    assert isinstance(model.predict(Xd), da.Array)
+
+
+def test_unknown_chunk_sizes_are_reported(client, data):
+    X_tr, _, y_tr, _ = data
+    Xd = da.from_array(X_tr, chunks=(1500, X_tr.shape[1]))
+    Xd = Xd[Xd[:, 0] > -100]  # a boolean mask leaves the row counts unknown
+    with pytest.raises(ValueError, match="unknown chunk sizes"):
+        DaskSGDLogisticClassifier().fit(Xd, da.from_array(y_tr, chunks=1500))
