@@ -11,11 +11,15 @@ The rounds use Dask's current scheduler: the ``distributed`` client if one
 exists (any cluster: local, dask-jobqueue, Kubernetes), else the local one.
 """
 
+import copy
+import warnings
+
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 from sklearn.utils import check_random_state, compute_class_weight
 
-from ._classifier import SGDLogisticClassifier
+from ._classifier import SGDLogisticClassifier, _initial
 from ._schedule import StoppingRule
 from ._training import held_out_mask
 
@@ -50,8 +54,12 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
     :meth:`to_local` returns a plain fitted SGDLogisticClassifier.
     """
 
-    def fit(self, X, y, sample_weight=None):
-        """Fit by iterative parameter mixing over the row blocks of X."""
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+        """Fit by iterative parameter mixing over the row blocks of X.
+
+        ``coef_init`` / ``intercept_init`` (or, with ``warm_start``, the
+        previous fit) give the starting model, as in SGDLogisticClassifier.
+        """
         self._check_options(partial=False)
         X, y, sample_weight = _row_blocks(X, y, sample_weight)
         classes = np.unique(da.unique(y).compute())
@@ -67,11 +75,16 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
                           [None] * X.numblocks[0] if sample_weight is None
                           else sample_weight.to_delayed().ravel()))
         offsets = np.r_[0, np.cumsum(X.chunks[0])]
+        # Empty blocks (e.g. after filtering) have nothing to train on.
+        keep = [i for i, rows in enumerate(X.chunks[0]) if rows > 0]
+        blocks, offsets = [blocks[i] for i in keep], [offsets[i] for i in keep]
         rng = check_random_state(self.random_state)
         rule = StoppingRule(tol=self.tol, n_iter_no_change=self.n_iter_no_change,
                             minimize=not self.early_stopping)
         held_out = self.validation_fraction if self.early_stopping else 0.0
-        state, state_before, n_iter = None, None, 0
+        state = self._starting_state(classes, X.shape[1], X.dtype, coef_init,
+                                     intercept_init)
+        state_before, n_iter = None, 0
         for _ in range(self.max_iter):
             seeds = rng.randint(np.iinfo(np.int32).max, size=len(blocks))
             tasks = [
@@ -96,6 +109,11 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
                 state_before = state
             elif rule.observe(objective):
                 break
+        else:
+            if self.tol is not None:
+                warnings.warn("Maximum number of iterations reached before "
+                              "convergence. Consider increasing max_iter to improve "
+                              "the fit.", ConvergenceWarning)
         local = SGDLogisticClassifier(**params)
         local.__dict__.update(state)
         local.n_iter_ = n_iter
@@ -112,11 +130,33 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
         return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
 
     def to_local(self):
-        """A plain fitted SGDLogisticClassifier with this model's weights."""
+        """A plain fitted SGDLogisticClassifier with a copy of this model."""
         local = SGDLogisticClassifier(**self.get_params())
-        local.__dict__.update({k: v for k, v in self.__dict__.items()
-                               if k.endswith("_") or k.startswith("_")})
+        local.__dict__.update(copy.deepcopy({k: v for k, v in self.__dict__.items()
+                                             if k.endswith("_") or k.startswith("_")}))
         return local
+
+    def _starting_state(self, classes, n_features, dtype, coef_init, intercept_init):
+        """The model the first round starts from: None (zeros), coef_init /
+        intercept_init, or with warm_start the previous fit (schedule restarted,
+        as SGDLogisticClassifier's warm start does; AdaGrad keeps its sums)."""
+        if (coef_init is None and intercept_init is None
+                and not (self.warm_start and hasattr(self, "coef_"))):
+            return None
+        if self.warm_start and hasattr(self, "coef_") and coef_init is None:
+            start = self.to_local()
+            coef_init = start.coef_
+            intercept_init = start.intercept_ if intercept_init is None else intercept_init
+        n_models = 1 if len(classes) == 2 else len(classes)
+        state = dict(classes_=classes, n_features_in_=n_features, n_iter_=0, t_=1.0,
+                     coef_=_initial(coef_init, (n_models, n_features),
+                                    np.dtype(dtype), "coef_init"),
+                     intercept_=_initial(intercept_init, (n_models,),
+                                         np.dtype(dtype), "intercept_init"))
+        if self.warm_start and self.learning_rate == "adagrad" and hasattr(self, "_adagrad_g"):
+            state["_adagrad_g"] = self._adagrad_g.copy()
+            state["_adagrad_intercept_g"] = self._adagrad_intercept_g.copy()
+        return state
 
     def decision_function(self, X):
         return self._blockwise(X, "decision_function")
@@ -139,12 +179,16 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
         if X.numblocks[1] != 1:
             X = X.rechunk({1: -1})
         k = len(self.classes_)
-        if method == "predict" or (method == "decision_function" and k == 2):
-            sample = getattr(local, method)(np.zeros((1, X.shape[1]), dtype=X.dtype))
-            return X.map_blocks(lambda b: getattr(local, method)(b), drop_axis=1,
-                                dtype=sample.dtype)
-        return X.map_blocks(lambda b: getattr(local, method)(b),
-                            chunks=(X.chunks[0], (k,)), dtype=np.float64)
+        sample = getattr(local, method)(np.zeros((1, X.shape[1]), dtype=X.dtype))
+
+        def block(b):
+            if b.shape[0] == 0:  # an empty block (e.g. after filtering)
+                return np.empty((0,) + sample.shape[1:], dtype=sample.dtype)
+            return getattr(local, method)(b)
+
+        if sample.ndim == 1:
+            return X.map_blocks(block, drop_axis=1, dtype=sample.dtype)
+        return X.map_blocks(block, chunks=(X.chunks[0], (k,)), dtype=sample.dtype)
 
 
 def _row_blocks(X, y, sample_weight):
@@ -154,6 +198,8 @@ def _row_blocks(X, y, sample_weight):
         X = X.to_dask_array(lengths=True)
     if isinstance(y, (dd.Series, dd.DataFrame)):
         y = y.to_dask_array(lengths=True)
+    if isinstance(sample_weight, (dd.Series, dd.DataFrame)):
+        sample_weight = sample_weight.to_dask_array(lengths=True)
     if not isinstance(X, da.Array):
         raise TypeError("DaskSGDLogisticClassifier.fit takes a dask array or "
                         f"DataFrame; got {type(X).__name__}. For data in memory use "
@@ -186,6 +232,7 @@ def _local_epoch(params, state, X, y, sample_weight, classes, seed, offset, held
     model = SGDLogisticClassifier(**{**params, "random_state": seed,
                                      "early_stopping": False})
     validation_correct = validation_n = 0
+    original_rows = len(y)
     if held_out:
         mask = held_out_mask(np.arange(offset, offset + len(y)), held_out)
         if state is not None and mask.any():
@@ -199,14 +246,18 @@ def _local_epoch(params, state, X, y, sample_weight, classes, seed, offset, held
     if state is not None:
         model.__dict__.update({k: (v.copy() if isinstance(v, np.ndarray) else v)
                                for k, v in state.items()})
-        loss = log_loss(y, model.predict_proba(X), labels=classes,
-                        sample_weight=sample_weight, normalize=False)
+    if not len(y):
+        return dict(state=state, n=0, loss=0.0, validation_correct=validation_correct,
+                    validation_n=validation_n)
+    # The objective's loss term is unweighted, as SGDLogisticClassifier's.
+    if state is not None:
+        loss = log_loss(y, model.predict_proba(X), labels=classes, normalize=False)
     else:
         loss = len(y) * np.log(len(classes))  # the zero model: uniform
     try:
         model.partial_fit(X, y, classes=classes, sample_weight=sample_weight)
     except ValueError as exc:
-        raise ValueError(f"In the block of rows {offset}-{offset + len(y) - 1}: "
+        raise ValueError(f"In the block of rows {offset}-{offset + original_rows - 1}: "
                          f"{exc}") from None
     fitted = {k: v for k, v in model.__dict__.items()
               if k.endswith("_") or k.startswith("_")}
@@ -216,6 +267,10 @@ def _local_epoch(params, state, X, y, sample_weight, classes, seed, offset, held
 
 def _mix(results, params):
     """Row-weighted average of the block models; the mean objective."""
+    results = [r for r in results if r["n"] > 0]
+    if not results:
+        raise ValueError("No block has rows to train on (with early_stopping, lower "
+                         "validation_fraction or use larger blocks).")
     n = np.array([r["n"] for r in results], dtype=np.float64)
     weights = n / n.sum()
     state = dict(results[0]["state"])
@@ -227,6 +282,12 @@ def _mix(results, params):
                                          dtype=results[0]["state"][name].dtype)
     # Every block advanced the schedule by its own rows; the mix by their mean.
     state["t_"] = float(np.mean([r["state"]["t_"] for r in results]))
+    # Each block chose coef_ (averaged or not) by its own t_: choose again.
+    if "_average_coef" in state:
+        use_average = params["average"] and params["average"] <= state["t_"] - 1
+        state["coef_"] = state["_average_coef" if use_average else "_standard_coef"]
+        state["intercept_"] = state["_average_intercept" if use_average
+                                    else "_standard_intercept"]
     coef = state["coef_"]
     alpha, l1_ratio = params["alpha"], params["l1_ratio"]
     share = {"l1": 1.0, "elasticnet": l1_ratio}.get(params["penalty"], 0.0)

@@ -139,3 +139,92 @@ def test_unknown_chunk_sizes_are_reported(client, data):
     Xd = Xd[Xd[:, 0] > -100]  # a boolean mask leaves the row counts unknown
     with pytest.raises(ValueError, match="unknown chunk sizes"):
         DaskSGDLogisticClassifier().fit(Xd, da.from_array(y_tr, chunks=1500))
+
+
+# ---------------------------------------------------------------- review fixes
+
+def small(client, rows=500, n=2000, dtype=np.float64, chunks=None):
+    X, y = make_classification(n, 5, n_informative=3, n_redundant=0, random_state=2)
+    X = X.astype(dtype)
+    Xd = da.from_array(X, chunks=(chunks or rows, 5))
+    yd = da.from_array(y, chunks=(chunks or rows,))
+    return X, y, Xd, yd
+
+
+def test_round_objective_is_unweighted_like_the_in_memory_one():
+    # Round 1 scores the zero model (uniform: log K per row); later rounds
+    # score the mixed model. Both must ignore sample weights (as the
+    # in-memory objective does), or weights above 1 make round 1 look best
+    # and tol stops after n_iter_no_change rounds.
+    from sklearn.metrics import log_loss
+
+    from sgdclf.dask import _local_epoch
+
+    X, y = make_classification(400, 5, random_state=2)
+    weights = np.full(len(y), 10.0)
+    params = SGDLogisticClassifier(random_state=0).get_params()
+    first = _local_epoch(params, None, X, y, weights, np.unique(y), 0, 0, 0.0)
+    assert first["loss"] == pytest.approx(len(y) * np.log(2))
+    second = _local_epoch(params, first["state"], X, y, weights, np.unique(y), 1, 0, 0.0)
+    model = SGDLogisticClassifier().fit(X, y)
+    model.__dict__.update(first["state"])
+    unweighted = log_loss(y, model.predict_proba(X), normalize=False)
+    assert second["loss"] == pytest.approx(unweighted)
+
+
+def test_warm_start_and_coef_init_start_from_the_given_model(client):
+    X, y, Xd, yd = small(client)
+    params = dict(random_state=0, max_iter=3, tol=None)
+    first = DaskSGDLogisticClassifier(**params).fit(Xd, yd)
+    fresh = DaskSGDLogisticClassifier(**params).fit(Xd, yd)
+    warm = DaskSGDLogisticClassifier(warm_start=True, **params).fit(Xd, yd).fit(Xd, yd)
+    init = DaskSGDLogisticClassifier(**params).fit(Xd, yd, coef_init=first.coef_,
+                                                    intercept_init=first.intercept_)
+    assert_array_equal(first.coef_, fresh.coef_)
+    assert not np.array_equal(warm.coef_, fresh.coef_)
+    assert_array_equal(warm.coef_, init.coef_)
+
+
+def test_integer_average_with_uneven_blocks_picks_one_of_the_models(client):
+    X, y = make_classification(2000, 5, random_state=2)
+    Xd = da.from_array(X, chunks=((100, 1900), (5,)))
+    yd = da.from_array(y, chunks=((100, 1900),))
+    model = DaskSGDLogisticClassifier(average=500, max_iter=1, tol=None,
+                                      random_state=0).fit(Xd, yd)
+    assert np.array_equal(model.coef_, model._average_coef)
+
+
+def test_empty_blocks_and_tiny_blocks_with_early_stopping(client):
+    X, y = make_classification(2000, 5, random_state=2)
+    Xd = da.from_array(X, chunks=((1000, 0, 1000), (5,)))
+    yd = da.from_array(y, chunks=((1000, 0, 1000),))
+    model = DaskSGDLogisticClassifier(random_state=0, max_iter=3).fit(Xd, yd)
+    assert model.predict(Xd).compute().shape == (2000,)
+    Xt = da.from_array(X[:40], chunks=(2, 5))
+    yt = da.from_array(y[:40], chunks=2)
+    DaskSGDLogisticClassifier(early_stopping=True, validation_fraction=0.5,
+                              random_state=0, max_iter=5).fit(Xt, yt)
+
+
+def test_float32_dtypes_agree_lazy_and_computed(client):
+    X, y, Xd, yd = small(client, dtype=np.float32)
+    model = DaskSGDLogisticClassifier(random_state=0, max_iter=3).fit(Xd, yd)
+    for method in ("predict_proba", "predict_log_proba", "decision_function"):
+        lazy = getattr(model, method)(Xd)
+        assert lazy.dtype == lazy.compute().dtype == np.float32
+
+
+def test_dataframe_with_series_sample_weight_and_independent_to_local(client):
+    dd = pytest.importorskip("dask.dataframe")
+    import pandas as pd
+
+    X, y = make_classification(1500, 4, random_state=3)
+    Xd = dd.from_pandas(pd.DataFrame(X, columns=list("abcd")), npartitions=3)
+    yd = dd.from_pandas(pd.Series(y), npartitions=3)
+    wd = dd.from_pandas(pd.Series(np.ones(len(y))), npartitions=3)
+    model = DaskSGDLogisticClassifier(random_state=0, max_iter=3).fit(
+        Xd, yd, sample_weight=wd)
+    before = model.coef_.copy()
+    local = model.to_local()
+    local.coef_ *= 0
+    assert_array_equal(model.coef_, before)
