@@ -61,6 +61,7 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
         previous fit) give the starting model, as in SGDLogisticClassifier.
         """
         self._check_options(partial=False)
+        columns = list(X.columns) if isinstance(X, dd.DataFrame) else None
         X, y, sample_weight = _row_blocks(X, y, sample_weight)
         classes = np.unique(da.unique(y).compute())
         if len(classes) < 2:
@@ -120,6 +121,9 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
         self.__dict__.update({k: v for k, v in local.__dict__.items()
                               if k.endswith("_") or k.startswith("_")})
         self.n_iter_ = n_iter
+        self.__dict__.pop("feature_names_in_", None)
+        if columns is not None and all(isinstance(c, str) for c in columns):
+            self.feature_names_in_ = np.asarray(columns, dtype=object)
         return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):

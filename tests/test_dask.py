@@ -224,6 +224,7 @@ def test_dataframe_with_series_sample_weight_and_independent_to_local(client):
     wd = dd.from_pandas(pd.Series(np.ones(len(y))), npartitions=3)
     model = DaskSGDLogisticClassifier(random_state=0, max_iter=3).fit(
         Xd, yd, sample_weight=wd)
+    assert list(model.feature_names_in_) == list("abcd")
     before = model.coef_.copy()
     local = model.to_local()
     local.coef_ *= 0
