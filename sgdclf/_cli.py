@@ -14,6 +14,7 @@ not seen yet, at doubling row counts.
 
 import argparse
 import ast
+import copy
 import math
 import os
 import sys
@@ -153,7 +154,7 @@ def _train(args):
                     print("holdout log-loss stopped improving: keeping the previous pass")
                 model = best
                 break
-            best, best_loss = _copy(model), loss
+            best, best_loss = copy.deepcopy(model), loss
     _remember_layout(model, layout)
     save(model, args.model)
     if not args.quiet:
@@ -196,12 +197,6 @@ def _check_writable(path):
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir() or not os.access(folder, os.W_OK):
         raise OSError(f"cannot write {path}: {folder} is not a writable directory.")
-
-
-def _copy(model):
-    import copy
-
-    return copy.deepcopy(model)
 
 
 def _remember_layout(model, layout):

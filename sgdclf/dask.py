@@ -115,13 +115,10 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
                 warnings.warn("Maximum number of iterations reached before "
                               "convergence. Consider increasing max_iter to improve "
                               "the fit.", ConvergenceWarning)
-        local = SGDLogisticClassifier(**params)
-        local.__dict__.update(state)
-        local.n_iter_ = n_iter
-        self.__dict__.update({k: v for k, v in local.__dict__.items()
-                              if k.endswith("_") or k.startswith("_")})
+        for name in _fitted(self):  # nothing of an earlier fit survives
+            del self.__dict__[name]
+        self.__dict__.update(state)
         self.n_iter_ = n_iter
-        self.__dict__.pop("feature_names_in_", None)
         if columns is not None and all(isinstance(c, str) for c in columns):
             self.feature_names_in_ = np.asarray(columns, dtype=object)
         return self
@@ -136,8 +133,7 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
     def to_local(self):
         """A plain fitted SGDLogisticClassifier with a copy of this model."""
         local = SGDLogisticClassifier(**self.get_params())
-        local.__dict__.update(copy.deepcopy({k: v for k, v in self.__dict__.items()
-                                             if k.endswith("_") or k.startswith("_")}))
+        local.__dict__.update(copy.deepcopy(_fitted(self)))
         return local
 
     def _starting_state(self, classes, n_features, dtype, coef_init, intercept_init):
@@ -195,6 +191,11 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
         return X.map_blocks(block, chunks=(X.chunks[0], (k,)), dtype=sample.dtype)
 
 
+def _fitted(model):
+    """The fitted state of an estimator: attributes ending or starting in "_"."""
+    return {k: v for k, v in model.__dict__.items() if k.endswith("_") or k.startswith("_")}
+
+
 def _row_blocks(X, y, sample_weight):
     """X, y, sample_weight as dask arrays with the same row chunks, X with one
     chunk across the columns."""
@@ -235,21 +236,18 @@ def _local_epoch(params, state, X, y, sample_weight, classes, seed, offset, held
     """
     model = SGDLogisticClassifier(**{**params, "random_state": seed,
                                      "early_stopping": False})
+    if state is not None:
+        model.__dict__.update(copy.deepcopy(state))
     validation_correct = validation_n = 0
     original_rows = len(y)
     if held_out:
         mask = held_out_mask(np.arange(offset, offset + len(y)), held_out)
         if state is not None and mask.any():
-            scorer = SGDLogisticClassifier(**params)
-            scorer.__dict__.update(state)
-            validation_correct = int((scorer.predict(X[mask]) == y[mask]).sum())
+            validation_correct = int((model.predict(X[mask]) == y[mask]).sum())
             validation_n = int(mask.sum())
         X, y = X[~mask], y[~mask]
         if sample_weight is not None:
             sample_weight = sample_weight[~mask]
-    if state is not None:
-        model.__dict__.update({k: (v.copy() if isinstance(v, np.ndarray) else v)
-                               for k, v in state.items()})
     if not len(y):
         return dict(state=state, n=0, loss=0.0, validation_correct=validation_correct,
                     validation_n=validation_n)
@@ -263,9 +261,7 @@ def _local_epoch(params, state, X, y, sample_weight, classes, seed, offset, held
     except ValueError as exc:
         raise ValueError(f"In the block of rows {offset}-{offset + original_rows - 1}: "
                          f"{exc}") from None
-    fitted = {k: v for k, v in model.__dict__.items()
-              if k.endswith("_") or k.startswith("_")}
-    return dict(state=fitted, n=len(y), loss=float(loss),
+    return dict(state=_fitted(model), n=len(y), loss=float(loss),
                 validation_correct=validation_correct, validation_n=validation_n)
 
 
