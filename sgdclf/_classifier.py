@@ -463,6 +463,14 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
                 "The training data must contain at least 2 classes; got "
                 f"{len(classes)} class: {list(classes)}."
             )
+        if not fresh:
+            try:
+                check_state(self)
+            except ValueError as exc:
+                raise ValueError(
+                    f"The fitted state of this estimator is inconsistent ({exc}); "
+                    "fit it again from scratch."
+                ) from None
         if not fresh and n_features != self.coef_.shape[1]:
             raise ValueError(
                 f"X has {n_features} features, but the model was trained with "
@@ -743,3 +751,135 @@ def _initial(value, shape, dtype, name):
     if not np.isfinite(value).all():
         raise ValueError(f"{name} contains NaN or infinity.")
     return value
+
+
+# ---------------------------------------------------------------- fitted state
+
+# Everything fit and partial_fit leave on the estimator, by shape: "w" is
+# (n_models, n_features) of coef_'s dtype, "b" (n_models,) of a float dtype.
+# Required when fitted; the optional pairs are written together by _commit.
+_REQUIRED_STATE = ("classes_", "coef_", "intercept_", "n_iter_", "t_", "n_features_in_")
+_OPTIONAL_STATE = {
+    "_l1_q": "w", "_l1_u": "b",
+    "_adagrad_g": "w", "_adagrad_intercept_g": "b",
+    "_standard_coef": "w", "_standard_intercept": "b",
+    "_average_coef": "w", "_average_intercept": "b",
+}
+_PAIRS = (("_l1_q", "_l1_u"), ("_adagrad_g", "_adagrad_intercept_g"),
+          ("_standard_coef", "_standard_intercept"),
+          ("_average_coef", "_average_intercept"))
+# How the command line read the training files (predict reads the same way).
+_CLI_INPUT = "sgdclf_input_"
+_OTHER_STATE = ("feature_names_in_", "_metadata_request", _CLI_INPUT)
+
+
+def check_state(model):
+    """Raise ValueError naming the first field of ``model`` that does not fit
+    the others: the parameters, then every fitted array's type, dtype, shape
+    and finiteness. A model read from a file is untrusted input; this is what
+    ``sgdclf.load`` runs before returning one. An unfitted model (no fitted
+    attribute at all) only has its parameters checked.
+    """
+    model._check_options(partial=False)
+    state = vars(model)
+    params = model.get_params(deep=False)
+    unknown = sorted(set(state) - set(params) - set(_REQUIRED_STATE)
+                     - set(_OPTIONAL_STATE) - set(_OTHER_STATE))
+    if unknown:
+        raise ValueError(f"unexpected attributes {unknown}")
+    present = [name for name in (*_REQUIRED_STATE, *_OPTIONAL_STATE) if name in state]
+    if not present:
+        return
+    missing = [name for name in _REQUIRED_STATE if name not in state]
+    if missing:
+        raise ValueError(f"a fitted model needs {missing}, which are missing")
+
+    def fail(name, what):
+        raise ValueError(f"{name} {what}")
+
+    classes = state["classes_"]
+    if not isinstance(classes, np.ndarray) or classes.ndim != 1 or len(classes) < 2:
+        fail("classes_", "must be a 1-D array of at least 2 labels")
+    try:
+        distinct = np.unique(classes)
+    except TypeError:
+        fail("classes_", "mixes label types")
+    if len(distinct) != len(classes) or not np.array_equal(distinct, classes):
+        fail("classes_", "must be sorted and distinct")
+    n_features = state["n_features_in_"]
+    if isinstance(n_features, bool) or not isinstance(n_features, Integral) or (
+            n_features < 1):
+        fail("n_features_in_", f"must be a positive integer, not {n_features!r}")
+    if not isinstance(state["n_iter_"], Integral) or state["n_iter_"] < 0:
+        fail("n_iter_", "must be a non-negative integer")
+    t = state["t_"]
+    if not isinstance(t, Real) or not np.isfinite(t) or t < 1:
+        fail("t_", f"must be a finite number >= 1, not {t!r}")
+    names = state.get("feature_names_in_")
+    if names is not None and not (
+            isinstance(names, np.ndarray) and names.shape == (n_features,)
+            and all(isinstance(n, str) for n in names)):
+        fail("feature_names_in_", f"must be {n_features} strings")
+
+    if _CLI_INPUT in state:
+        _check_cli_input(state[_CLI_INPUT], n_features)
+
+    n_models = 1 if len(classes) == 2 else len(classes)
+    coef = state["coef_"]
+    if sp.issparse(coef):
+        if coef.format != "csr":
+            fail("coef_", "must be a dense array or a CSR matrix")
+        try:
+            coef.check_format(full_check=True)
+        except ValueError as exc:
+            fail("coef_", f"is a malformed CSR matrix ({exc})")
+        values = coef.data
+    elif isinstance(coef, np.ndarray):
+        values = coef
+    else:
+        fail("coef_", f"must be an array, not {type(coef).__name__}")
+    dtype = coef.dtype
+    if dtype not in (np.float32, np.float64):
+        fail("coef_", f"must be float32 or float64, not {dtype}")
+    shapes = {"w": (n_models, n_features), "b": (n_models,)}
+    if coef.shape != shapes["w"]:
+        fail("coef_", f"has shape {coef.shape}; {len(classes)} classes and "
+                      f"{n_features} features need {shapes['w']}")
+    if not np.isfinite(values).all():
+        fail("coef_", "contains NaN or infinity")
+    for name, kind in (("intercept_", "b"), *_OPTIONAL_STATE.items()):
+        if name not in state:
+            continue
+        a = state[name]
+        if not isinstance(a, np.ndarray) or a.shape != shapes[kind]:
+            fail(name, f"must be an array of shape {shapes[kind]}")
+        allowed = (dtype,) if kind == "w" else (np.float32, np.float64)
+        if a.dtype not in allowed:
+            expected = " or ".join(map(str, allowed))
+            fail(name, f"has dtype {a.dtype}; expected {expected}")
+        if not np.isfinite(a).all():
+            fail(name, "contains NaN or infinity")
+        if name.startswith("_adagrad") and (a < 0).any():
+            fail(name, "must not be negative (sums of squares)")
+    for first, second in _PAIRS:
+        if (first in state) != (second in state):
+            fail(first if first not in state else second,
+                 f"is missing: it comes with {first if first in state else second}")
+
+
+def _check_cli_input(layout, n_features):
+    ok = (
+        isinstance(layout, dict)
+        and set(layout) <= {"format", "zero_based", "label_column", "columns"}
+        and layout.get("format", "svmlight") in ("svmlight", "csv")
+        and isinstance(layout.get("zero_based", False), bool)
+        and isinstance(layout.get("label_column"), (str, int, type(None)))
+        and isinstance(layout.get("columns", []), list)
+        and len(layout.get("columns", [])) in (0, n_features)
+        and all(isinstance(c, str) for c in layout.get("columns", []))
+    )
+    if not ok:
+        raise ValueError(
+            f"{_CLI_INPUT} must describe how the command line read the training "
+            f"files (format, zero_based, label_column, {n_features} columns)"
+        )

@@ -1,9 +1,9 @@
 """Saving and loading fitted models in the skops format.
 
 A skops file describes the objects it holds instead of running code when
-loaded (unlike pickle). skops still makes the caller name every non-standard
-type to trust; ``load`` trusts exactly sgdclf's own estimator types and
-refuses files that contain anything else.
+loaded (unlike pickle). ``load`` goes further than skops' own trust rules: it
+refuses a file naming any type a saved model is not made of, and any model
+whose state does not hold together (see ``load``).
 """
 
 import json
@@ -14,15 +14,22 @@ from pathlib import Path
 
 from skops import io as skops_io
 
-from ._classifier import SGDLogisticClassifier
+from ._classifier import SGDLogisticClassifier, check_state
 
-# Types a file written by ``save`` may contain beyond skops' default trust
-# (numpy arrays and scalars, builtins).
 MODEL_TYPE = f"{SGDLogisticClassifier.__module__}.{SGDLogisticClassifier.__qualname__}"
-TRUSTED_TYPES = frozenset({
+# Every type a file written by ``save`` can name: the model, its parameters'
+# and attributes' types, and the types skops records for dict keys.
+ALLOWED_TYPES = frozenset({
     MODEL_TYPE,
-    # coef_ after sparsify(): a plain data container.
-    "scipy.sparse._csr.csr_matrix",
+    "scipy.sparse._csr.csr_matrix",  # coef_ after sparsify()
+    "numpy.random.mtrand.RandomState",  # a random_state parameter
+    "numpy.ndarray",
+    "numpy.dtype",
+    *(f"builtins.{name}" for name in (
+        "dict", "list", "tuple", "str", "int", "float", "bool", "NoneType")),
+    *(f"numpy.{name}" for name in (
+        "bool_", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+        "uint64", "float16", "float32", "float64", "str_", "bytes_")),
 })
 
 
@@ -58,36 +65,71 @@ def write_atomically(path, write, mode):
 
 
 def load(path):
-    """Read a model written by :func:`save`.
+    """Read a model written by :func:`save`, treating the file as untrusted.
 
-    Only sgdclf's estimator types (and what skops trusts by default: numpy
-    arrays, builtins) are accepted; a file containing any other type raises
-    ValueError naming those types, without running any of its content.
+    Before anything in the file is built, every object type its schema names
+    must be one a saved model is made of: sgdclf's estimator, numpy arrays,
+    scalars and RandomState, a CSR matrix (a sparsified ``coef_``) and plain
+    builtins. That is stricter than skops' default trust, which would also
+    build any scikit-learn object nested inside (a FunctionTransformer
+    holding a function, say). After loading, the whole fitted state is
+    checked against itself (parameters; shapes, dtypes and finiteness of
+    ``classes_``, ``coef_``, ``intercept_``, ``t_`` and the optimiser's
+    arrays). Any failure raises ValueError naming the file.
     """
     path = Path(path)
-    top = _top_level_type(path)
+    schema = _schema(path)
+    top = f"{schema.get('__module__')}.{schema.get('__class__')}"
     if top != MODEL_TYPE:
         raise ValueError(f"{path} holds a {top}, not a model saved with sgdclf.save.")
-    untrusted = set(skops_io.get_untrusted_types(file=path))
-    unexpected = sorted(untrusted - TRUSTED_TYPES)
+    unexpected = sorted(_types(schema) - ALLOWED_TYPES)
     if unexpected:
         raise ValueError(
             f"{path} holds types sgdclf does not load: {', '.join(unexpected)}. "
             "Only models saved with sgdclf.save are accepted."
         )
-    model = skops_io.load(path, trusted=sorted(untrusted))
-    if not isinstance(model, SGDLogisticClassifier):
+    try:
+        untrusted = skops_io.get_untrusted_types(file=path)
+        model = skops_io.load(path, trusted=untrusted)
+    except MemoryError:
+        raise
+    except Exception as exc:  # a corrupt file can fail anywhere in skops
+        raise ValueError(
+            f"{path} is not a readable sgdclf model ({type(exc).__name__}: {exc})."
+        ) from None
+    if type(model) is not SGDLogisticClassifier:
         raise ValueError(f"{path} does not hold an SGDLogisticClassifier.")
+    try:
+        check_state(model)
+    except ValueError as exc:
+        raise ValueError(f"{path} holds an inconsistent model: {exc}.") from None
     return model
 
 
-def _top_level_type(path):
-    """The type of the object a skops file holds, read from its schema
-    (skops trusts scikit-learn's own types by default, so the untrusted-type
-    check alone would let any scikit-learn estimator through)."""
+def _schema(path):
+    """The file's schema: the description of the objects it holds."""
     try:
         with zipfile.ZipFile(path) as archive:
             schema = json.loads(archive.read("schema.json"))
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as exc:
+    except OSError:
+        raise  # a missing or unreadable file, not bad content
+    except Exception as exc:  # zipfile, zlib and json each have their own
         raise ValueError(f"{path} is not a skops file: {exc}") from None
-    return f"{schema.get('__module__')}.{schema.get('__class__')}"
+    if not isinstance(schema, dict):
+        raise ValueError(f"{path} is not a skops file: its schema is not an object.")
+    return schema
+
+
+def _types(schema):
+    """Every "module.class" the schema names, at any depth."""
+    found = set()
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "__class__" in node:
+                found.add(f"{node.get('__module__')}.{node['__class__']}")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
