@@ -654,6 +654,16 @@ cdef struct Work:
     Py_ssize_t weight_stride  # 1, or 0 when one sample weight serves every row
 
 
+cdef inline bint columns_within(const index_t* ind, Py_ssize_t nnz,
+                                Py_ssize_t n_features) noexcept nogil:
+    """Every column index of a CSR row is in [0, n_features)."""
+    cdef Py_ssize_t j
+    cdef bint ok = True
+    for j in range(nnz):
+        ok &= <size_t>ind[j] < <size_t>n_features
+    return ok
+
+
 cdef inline bint finite_values(const double* a, Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t k
     for k in range(n):
@@ -721,6 +731,12 @@ cdef void run_epoch(
             x = data + indptr[i]
             ind = indices + indptr[i]
             nnz = indptr[i + 1] - indptr[i]
+            if not columns_within(ind, nnz, n_features):
+                # (Before any weight is read or written; every thread of a
+                # team sees the same row and stops here too.)
+                if lo == 0:
+                    work.bad_row[0] = i
+                break
         if need_xx:
             xx = row_sq_norm(x, nnz)
         margin = work.margin + (r % 2) * n_models
@@ -889,6 +905,81 @@ cdef void run_epoch_in_team(
                   n_models * rank // size, n_models * (rank + 1) // size)
 
 
+# ---------------------------------------------------------------- checked entry points
+# The epoch functions check every array they are handed against the others
+# (shapes, index ranges) before reading any of them with bounds checks off:
+# O(n_models + n_rows) per call, so no mistake in the caller, nor a model
+# file that lies about its shapes, can make the kernel read or write outside
+# an array. (Column indices of CSR rows are checked row by row as the epoch
+# reads them.)
+
+cdef int check_extra(str name, Py_ssize_t rows, Py_ssize_t cols, Py_ssize_t n_models,
+                     Py_ssize_t n_features, bint needed) except -1:
+    """A per-weight optimiser array: one row per model, or none when unused."""
+    if (rows == n_models or (rows == 0 and not needed)) and (
+            rows == 0 or cols == n_features):
+        return 0
+    raise ValueError(
+        f"{name} has shape {(rows, cols)}; expected {(n_models, n_features)}"
+        + ("" if needed else " or no rows"))
+
+
+cdef int check_models(
+    const int64_t[::1] order, Py_ssize_t n_rows,
+    const int32_t[::1] y_code, const floating[::1] sample_weight,
+    floating[:, ::1] coef, floating[:, ::1] average_coef,
+    floating[:, ::1] l1_q, floating[:, ::1] adagrad_g,
+    const int64_t[::1] models, const int32_t[::1] model_class,
+    ModelState[::1] state, const Options* opt,
+) except -1:
+    cdef Py_ssize_t n_models = coef.shape[0], n_features, r, mi
+    cdef int64_t i, m
+    if n_models < 1 or state.shape[0] != n_models or model_class.shape[0] != n_models:
+        raise ValueError(
+            f"coef has {n_models} rows, state {state.shape[0]} and model_class "
+            f"{model_class.shape[0]}: they need one per model (at least one)")
+    n_features = coef.shape[1]
+    check_extra("average_coef", average_coef.shape[0], average_coef.shape[1],
+                n_models, n_features, opt.average_start > 0)
+    check_extra("l1_q", l1_q.shape[0], l1_q.shape[1], n_models, n_features,
+                opt.penalty == PENALTY_L1 or opt.penalty == PENALTY_ELASTICNET)
+    check_extra("adagrad_g", adagrad_g.shape[0], adagrad_g.shape[1], n_models,
+                n_features, opt.schedule == SCHEDULE_ADAGRAD)
+    if models.shape[0] < 1:
+        raise ValueError("models is empty")
+    for mi in range(models.shape[0]):
+        m = models[mi]
+        if m < 0 or m >= n_models:
+            raise ValueError(f"models lists {m}, but there are {n_models} models")
+    if opt.multinomial and models.shape[0] != n_models:
+        raise ValueError("a multinomial epoch trains every model at once")
+    if y_code.shape[0] != n_rows:
+        raise ValueError(f"y_code has {y_code.shape[0]} labels for {n_rows} rows")
+    if sample_weight.shape[0] != 1 and sample_weight.shape[0] != n_rows:
+        raise ValueError(
+            f"sample_weight has {sample_weight.shape[0]} weights for {n_rows} rows "
+            "(one per row, or one for all)")
+    for r in range(order.shape[0]):
+        i = order[r]
+        if i < 0 or i >= n_rows:
+            raise ValueError(f"order lists row {i}, but there are {n_rows} rows")
+    return 0
+
+
+cdef int check_indptr(const index_t[::1] indptr, Py_ssize_t n_stored) except -1:
+    """Row pointers of a CSR matrix: from 0, non-decreasing, within the
+    ``n_stored`` entries of its data and indices."""
+    cdef Py_ssize_t r
+    if indptr.shape[0] < 1 or indptr[0] != 0:
+        raise ValueError("indptr must start at 0")
+    for r in range(1, indptr.shape[0]):
+        if indptr[r] < indptr[r - 1] or indptr[r] > n_stored:
+            raise ValueError(
+                f"indptr[{r}] = {indptr[r]} is not within "
+                f"[indptr[{r - 1}], {n_stored}]: the CSR arrays do not agree")
+    return 0
+
+
 def epoch_dense(
     *,
     const floating[:, ::1] X,
@@ -921,6 +1012,10 @@ def epoch_dense(
     cdef Work work
     cdef Py_ssize_t n_features = coef.shape[1]
     cdef Py_ssize_t bad_row = -1
+    check_models(order, X.shape[0], y_code, sample_weight, coef, average_coef,
+                 l1_q, adagrad_g, models, model_class, state, &options)
+    if X.shape[1] != n_features:
+        raise ValueError(f"X has {X.shape[1]} columns, coef {n_features}")
     n_threads = max(1, n_threads)
     try:
         alloc_work(&work, models.shape[0], n_threads, 0)
@@ -967,6 +1062,9 @@ def epoch_csr(
     cdef Py_ssize_t n_features = coef.shape[1]
     cdef bint adagrad = options.schedule == SCHEDULE_ADAGRAD
     cdef Py_ssize_t bad_row = -1
+    check_indptr(indptr, min(data.shape[0], indices.shape[0]))
+    check_models(order, indptr.shape[0] - 1, y_code, sample_weight, coef,
+                 average_coef, l1_q, adagrad_g, models, model_class, state, &options)
     n_threads = max(1, n_threads)
     try:
         alloc_work(&work, models.shape[0], n_threads,
@@ -1062,6 +1160,13 @@ def all_finite(const floating[:, ::1] coef, const ModelState[::1] state,
                const int64_t[::1] models):
     """True when every weight and intercept of the listed models is finite."""
     cdef bint ok
+    cdef Py_ssize_t mi
+    if state.shape[0] != coef.shape[0]:
+        raise ValueError("coef and state differ in their number of models")
+    for mi in range(models.shape[0]):
+        if models[mi] < 0 or models[mi] >= coef.shape[0]:
+            raise ValueError(f"models lists {models[mi]}, but there are "
+                             f"{coef.shape[0]} models")
     with nogil:
         ok = rows_finite(coef, state, models)
     return ok
