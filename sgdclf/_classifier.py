@@ -298,8 +298,9 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             Updated estimator.
         """
         fresh = not hasattr(self, "classes_")
+        # Every call: set_params may have changed the parameters since the last.
+        self._check_options(partial=True)
         if fresh:
-            self._check_options(partial=True)
             if classes is None:
                 raise ValueError(
                     "classes must be passed on the first call to partial_fit."
@@ -342,10 +343,20 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         # sparse coef_ (after sparsify) skips zero weights, so X is checked.
         X = validate_data(self, X, accept_sparse="csr", reset=False,
                           ensure_all_finite=sp.issparse(self.coef_))
+        if sp.issparse(X):
+            _check_csr(X)
         coef = self.coef_.T if self.coef_.ndim == 2 else self.coef_
-        scores = safe_sparse_dot(X, coef, dense_output=True) + self.intercept_
+        with np.errstate(over="ignore", invalid="ignore"):
+            scores = safe_sparse_dot(X, coef, dense_output=True) + self.intercept_
         if not np.isfinite(scores).all():
             _assert_all_finite(X.data if sp.issparse(X) else X, input_name="X")
+            row = int(np.flatnonzero(~np.isfinite(scores).all(axis=-1))[0])
+            raise ValueError(
+                f"The scores w . x + b of row {row} of X overflow (beyond "
+                f"{np.finfo(scores.dtype).max:.3g}) although X is finite: its "
+                "values are too large for this model. Scale the features the "
+                "same way as the training data (e.g. with the same StandardScaler)."
+            )
         return scores.ravel() if scores.ndim > 1 and scores.shape[1] == 1 else scores
 
     def predict_proba(self, X):
@@ -441,6 +452,13 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             reset=reset,
         )
         check_classification_targets(y)
+        if sp.issparse(X):
+            _check_csr(X)
+            if not all(a.flags.c_contiguous for a in (X.data, X.indices, X.indptr)):
+                # (e.g. data is a strided view) The kernel reads contiguous arrays.
+                X = sp.csr_matrix(
+                    (np.ascontiguousarray(X.data), np.ascontiguousarray(X.indices),
+                     np.ascontiguousarray(X.indptr)), shape=X.shape)
         if sp.issparse(X) and not X.has_canonical_format:
             # A row may store a column twice; AdaGrad's per-coordinate step and
             # the L1 truncation must see one summed entry (copy, not the input).
@@ -508,8 +526,12 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         if validation is not None:
             train_rows = np.flatnonzero(~validation).astype(np.int64)
             # Training visits the other rows and stops at a non-finite one.
-            held_out = X[validation]
-            if not np.isfinite(held_out.data if sp.issparse(held_out) else held_out).all():
+            held_out = X[validation]  # (the one copy of these rows)
+            values = held_out.data if sp.issparse(held_out) else held_out
+            with np.errstate(over="ignore", invalid="ignore"):
+                # The sum first: no boolean copy of the rows unless it is not finite.
+                finite = np.isfinite(values.sum()) or np.isfinite(values).all()
+            if not finite:
                 raise ValueError(
                     "Input X contains NaN or infinity (in the rows held out for "
                     "early stopping); remove or impute those values."
@@ -537,7 +559,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             adaptive=self.learning_rate == "adaptive",
             validation_score=(
                 None if validation is None
-                else _ValidationScore(X[validation], y_code[validation],
+                else _ValidationScore(held_out, y_code[validation],
                                       weight[validation], params, self.average,
                                       multinomial)
             ),
@@ -665,10 +687,19 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             self.intercept_ = standard_intercept
 
     def _log_proba(self, scores):
+        """Log-probabilities from scores, in float64 (then scores' dtype).
+
+        One-vs-rest: log of the sigmoids normalised to sum to 1. The logs are
+        shifted by their row maximum before the log-sum-exp, or at scores
+        like -1e17 the normaliser's log k would be lost to rounding.
+        """
+        scores64 = scores.astype(np.float64, copy=False)
         if self.multi_class == "multinomial":
-            return log_softmax(scores, axis=1)
-        log_p = log_expit(scores)
-        return log_p - logsumexp(log_p, axis=1, keepdims=True)
+            return log_softmax(scores64, axis=1).astype(scores.dtype, copy=False)
+        log_p = log_expit(scores64)
+        log_p -= log_p.max(axis=1, keepdims=True)
+        log_p -= logsumexp(log_p, axis=1, keepdims=True)
+        return log_p.astype(scores.dtype, copy=False)
 
 
 class _ValidationScore:
@@ -729,6 +760,34 @@ def _labels(y):
     """
     classes = np.unique(y) if y.dtype.kind in "biuf" else unique_labels(y)
     return classes, np.searchsorted(classes, y).astype(np.int32)
+
+
+def _check_csr(X):
+    """Refuse a CSR matrix whose arrays contradict its shape.
+
+    scipy's constructor accepts them (a column index beyond the declared
+    width, row pointers beyond the stored entries), and reading one, in our
+    kernel or in scipy's products, would go out of bounds.
+    """
+    n_rows, n_cols = X.shape
+    indptr = X.indptr
+    if (indptr.shape != (n_rows + 1,) or indptr[0] != 0
+            or indptr[-1] > min(X.indices.shape[0], X.data.shape[0])
+            or (np.diff(indptr) < 0).any()):
+        raise ValueError(
+            "X is a malformed CSR matrix: its row pointers (indptr) do not "
+            f"describe {n_rows} rows of its {X.data.shape[0]} stored values. "
+            "Build it with scipy.sparse.csr_matrix((data, indices, indptr)) from "
+            "consistent arrays."
+        )
+    indices = X.indices[: indptr[-1]]
+    if indices.size and (indices.min() < 0 or indices.max() >= n_cols):
+        bad = indices[(indices < 0) | (indices >= n_cols)][0]
+        raise ValueError(
+            f"X is a malformed CSR matrix: it stores column index {bad}, but its "
+            f"shape {X.shape} declares {n_cols} columns. Give the matrix its true "
+            "shape (scipy.sparse.csr_matrix(..., shape=(n_rows, n_columns)))."
+        )
 
 
 def _dense(coef):

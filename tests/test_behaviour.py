@@ -344,6 +344,45 @@ def test_ovr_probabilities_when_every_sigmoid_underflows():
     assert_allclose(np.exp(clf.predict_log_proba(X)), proba, rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype, scale", [
+    (np.float64, 1e17), (np.float64, 1e300), (np.float32, 3e7), (np.float32, 1e4),
+    (np.float32, 1e6), (np.float32, 1e2),
+])
+def test_ovr_probabilities_sum_to_one_at_any_scale(dtype, scale):
+    # Issue 10 item 3: coef [[-1, 0], [-1, 0], [-2, 0]], x = [1e17, 0] gave
+    # [[1, 1, 0]]: the log-space normalisation lost its log k term to rounding
+    # (float32: already at 3e7; off by 3e-4 at 1e4, 1e-2 at 1e6).
+    X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]], dtype=dtype)
+    clf = SGDLogisticClassifier(max_iter=1, tol=None).fit(X, [0, 1, 2])
+    clf.coef_ = np.array([[-1.0, 0], [-1.0, 0], [-2.0, 0]], dtype=dtype)
+    clf.intercept_ = np.zeros(3, dtype=dtype)
+    x = np.array([[scale, 0.0]], dtype=dtype)
+    proba = clf.predict_proba(x)
+    assert proba.dtype == dtype
+    assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6 if dtype == np.float32 else 1e-12)
+    assert_allclose(proba[0, :2], [0.5, 0.5], rtol=1e-6)
+    assert proba[0, 2] < 1e-30 or dtype == np.float32 and proba[0, 2] < 1e-40 + 1e-30
+    log_proba = clf.predict_log_proba(x)
+    assert np.isfinite(log_proba).all()
+    assert_allclose(log_proba[0, :2], np.log([0.5, 0.5]), rtol=1e-6)
+
+
+def test_partial_fit_checks_parameters_changed_since_the_first_call(binary):
+    # Issue 10 item 13: alpha=0 with a constant rate, a partial_fit, then
+    # set_params(learning_rate="optimal") gave ZeroDivisionError.
+    X, y = binary
+    clf = SGDLogisticClassifier(alpha=0, learning_rate="constant")
+    clf.partial_fit(X, y, classes=[0, 1])
+    coef = clf.coef_.copy()
+    clf.set_params(learning_rate="optimal")
+    with pytest.raises(ValueError, match="alpha must be > 0 with learning_rate='optimal'"):
+        clf.partial_fit(X, y)
+    assert_array_equal(clf.coef_, coef)
+    clf.set_params(learning_rate="constant", early_stopping=True)
+    with pytest.raises(ValueError, match="early_stopping must be False"):
+        clf.partial_fit(X, y)
+
+
 def test_sparsify_densify_and_pickle(multi):
     X, y = multi
     clf = SGDLogisticClassifier(penalty="l1", alpha=1e-2, random_state=0).fit(X, y)

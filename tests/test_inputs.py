@@ -238,17 +238,74 @@ def test_non_finite_X_found_during_training_names_the_row(
         assert np.array_equal(fitted.coef_, before)
 
 
-def test_predict_overflowing_scores_of_finite_X_are_not_an_input_error(data):
-    # Non-finite scores send decision_function to look at X; finite X whose
-    # scores overflow is returned as is, like scikit-learn's linear models.
+def test_overflowing_scores_of_finite_X_raise_instead_of_nan_or_inf(data):
+    # Issue 10 item 7: finite X whose scores overflow gave NaN or +-inf.
     X, y = data
     clf = _fit(X, y)
     clf.coef_ = np.abs(clf.coef_) + 1.0
     huge = np.full((2, X.shape[1]), 1e308)  # finite, but 30 x 1e308 is not
-    scores = clf.decision_function(huge)
-    assert not np.isfinite(scores).all()
+    for method in ("decision_function", "predict", "predict_proba",
+                   "predict_log_proba"):
+        with pytest.raises(ValueError, match="overflow.*Scale the features"):
+            getattr(clf, method)(huge)
     with pytest.raises(ValueError, match="NaN"):
         clf.decision_function(np.where(np.eye(2, X.shape[1]) > 0, np.nan, 1.0))
+
+
+def test_scores_that_cancel_to_nan_raise():
+    # coef [2, -2], x = [1e308, 1e308]: inf - inf is NaN (was returned as is).
+    clf = SGDLogisticClassifier(max_iter=2, tol=None).fit([[0, 1], [1, 0]], [0, 1])
+    clf.coef_ = np.array([[2.0, -2.0]])
+    with pytest.raises(ValueError, match="row 0 of X overflow"):
+        clf.decision_function(np.array([[1e308, 1e308]]))
+    multi = SGDLogisticClassifier(max_iter=2, tol=None, multi_class="multinomial")
+    multi.fit(np.eye(3), [0, 1, 2])
+    multi.coef_ = np.array([[2.0, -2, 0], [0, 0, 0], [1, 1, 0]])
+    with pytest.raises(ValueError, match="overflow"):
+        multi.predict_proba(np.array([[1e308, 1e308, 0]]))
+    with pytest.raises(ValueError, match="overflow"):
+        multi.predict(np.array([[1e308, 1e308, 0]]))
+
+
+@pytest.mark.parametrize("method", ["fit", "predict"])
+@pytest.mark.parametrize("indices, indptr, what", [
+    ([0, 7], [0, 1, 2], "column index 7"),   # beyond the declared width
+    ([0, -1], [0, 1, 2], "column index -1"),
+    ([0, 1], [0, 1, 5], "row pointers"),      # beyond the stored values
+    ([0, 1], [0, 2, 1], "row pointers"),      # decreasing
+    ([0, 1], [1, 1, 2], "row pointers"),      # not from 0
+])
+def test_malformed_csr_is_refused_not_read_out_of_bounds(method, indices, indptr, what):
+    # Issue 10 item 13: scipy's constructor accepts a column index beyond the
+    # width (fit segfaulted); the arrays can also be changed after it.
+    X = sp.csr_matrix((np.array([1.0, 2.0]), np.array([0, 1]), np.array([0, 1, 2])),
+                      shape=(2, 3))
+    X.indices[:] = indices
+    X.indptr[:] = indptr
+    clf = SGDLogisticClassifier(max_iter=2, tol=None)
+    if method == "predict":
+        clf.fit(np.eye(3)[:2], [0, 1])
+    before = dict(vars(clf))
+    with pytest.raises(ValueError, match=f"malformed CSR.*{what}"):
+        if method == "fit":
+            clf.fit(X, [0, 1])
+        else:
+            clf.predict(X)
+    assert vars(clf).keys() == before.keys()
+
+
+def test_csr_with_strided_data_is_used_not_refused():
+    # Issue 10 item 13: a non-contiguous data array gave a bare
+    # "ndarray is not C-contiguous".
+    dense = np.random.default_rng(0).normal(size=(20, 4))
+    y = np.arange(20) % 2
+    X = sp.csr_matrix(dense)
+    X.data = np.repeat(X.data, 2)[::2]
+    assert not X.data.flags.c_contiguous
+    params = dict(max_iter=3, tol=None, random_state=0)
+    got = SGDLogisticClassifier(**params).fit(X, y).coef_
+    assert_allclose(got, SGDLogisticClassifier(**params).fit(dense, y).coef_,
+                    rtol=1e-12)
 
 
 def test_one_class(data):
