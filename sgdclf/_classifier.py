@@ -839,9 +839,12 @@ def check_state(model):
     ``sgdclf.load`` runs before returning one. An unfitted model (no fitted
     attribute at all) only has its parameters checked.
     """
-    model._check_options(partial=False)
     state = vars(model)
-    params = model.get_params(deep=False)
+    params = model._get_param_names()
+    missing = [name for name in params if name not in state]
+    if missing:
+        raise ValueError(f"the parameters {missing} are missing")
+    model._check_options(partial=False)
     unknown = sorted(set(state) - set(params) - set(_REQUIRED_STATE)
                      - set(_OPTIONAL_STATE) - set(_OTHER_STATE))
     if unknown:

@@ -137,6 +137,7 @@ def fitted(data):
     (dict(intercept_=_DELETE), "intercept_"),
     (dict(surprise_=1), "surprise_"),
     (dict(penalty="evil"), "penalty"),
+    (dict(alpha=_DELETE), "alpha"),
     (dict(max_iter=-3), "max_iter"),
     (dict(alpha=0.0), "alpha"),
 ])
