@@ -19,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 from sklearn.utils import check_random_state, compute_class_weight
 
-from ._classifier import SGDLogisticClassifier, _initial
+from ._classifier import SGDLogisticClassifier, _dense, _initial
 from ._schedule import StoppingRule
 from ._training import held_out_mask
 
@@ -63,6 +63,11 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
         self._check_options(partial=False)
         columns = list(X.columns) if isinstance(X, dd.DataFrame) else None
         X, y, sample_weight = _row_blocks(X, y, sample_weight)
+        dtype = _training_dtype(X.dtype)
+        if X.dtype.kind in "biuf" and X.dtype != dtype:
+            # As check_array in memory: bool, integer and float16 X train in
+            # float64 (converted block by block on the workers).
+            X = X.astype(dtype)
         classes = np.unique(da.unique(y).compute())
         if len(classes) < 2:
             raise ValueError(f"The training data must contain at least 2 classes; got "
@@ -83,7 +88,7 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
         rule = StoppingRule(tol=self.tol, n_iter_no_change=self.n_iter_no_change,
                             minimize=not self.early_stopping)
         held_out = self.validation_fraction if self.early_stopping else 0.0
-        state = self._starting_state(classes, X.shape[1], X.dtype, coef_init,
+        state = self._starting_state(classes, X.shape[1], dtype, coef_init,
                                      intercept_init)
         state_before, n_iter = None, 0
         for _ in range(self.max_iter):
@@ -139,14 +144,17 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
     def _starting_state(self, classes, n_features, dtype, coef_init, intercept_init):
         """The model the first round starts from: None (zeros), coef_init /
         intercept_init, or with warm_start the previous fit (schedule restarted,
-        as SGDLogisticClassifier's warm start does; AdaGrad keeps its sums)."""
-        if (coef_init is None and intercept_init is None
-                and not (self.warm_start and hasattr(self, "coef_"))):
+        as SGDLogisticClassifier's warm start does; AdaGrad keeps its sums).
+
+        The weights take the training dtype (``dtype``, see _training_dtype),
+        whatever the dtype of the previous fit or of the given arrays."""
+        warm = self.warm_start and hasattr(self, "coef_")
+        if coef_init is None and intercept_init is None and not warm:
             return None
-        if self.warm_start and hasattr(self, "coef_") and coef_init is None:
-            start = self.to_local()
-            coef_init = start.coef_
-            intercept_init = start.intercept_ if intercept_init is None else intercept_init
+        if warm:  # each of the two defaults to the previous fit's, as in memory
+            coef_init = _dense(self.coef_) if coef_init is None else coef_init
+            if intercept_init is None:
+                intercept_init = self.intercept_
         n_models = 1 if len(classes) == 2 else len(classes)
         state = dict(classes_=classes, n_features_in_=n_features, n_iter_=0, t_=1.0,
                      coef_=_initial(coef_init, (n_models, n_features),
@@ -189,6 +197,14 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
         if sample.ndim == 1:
             return X.map_blocks(block, drop_axis=1, dtype=sample.dtype)
         return X.map_blocks(block, chunks=(X.chunks[0], (k,)), dtype=sample.dtype)
+
+
+def _training_dtype(dtype):
+    """The dtype a fit on X of ``dtype`` trains in: float32 and float64 as
+    they are, anything else float64 (check_array's choice in memory; what it
+    refuses, such as complex numbers, the workers refuse)."""
+    dtype = np.dtype(dtype)
+    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
 
 def _fitted(model):

@@ -229,3 +229,45 @@ def test_dataframe_with_series_sample_weight_and_independent_to_local(client):
     local = model.to_local()
     local.coef_ *= 0
     assert_array_equal(model.coef_, before)
+
+
+# ---------------------------------------------------------------- hardening (issue 10)
+
+@pytest.mark.parametrize("kind", ["int", "bool"])
+@pytest.mark.parametrize("start", ["coef_init", "intercept_init", "warm_start"])
+def test_integer_and_bool_X_train_in_float64_from_any_start(client, kind, start):
+    # In memory, check_array turns int/bool X into float64 and the starting
+    # weights take that dtype; the Dask fit cast them to X's dtype instead
+    # (UFuncTypeError for int, TypeError for bool; 0.5 would have become 0).
+    X, y = make_classification(1200, 5, n_informative=3, n_redundant=0, random_state=4)
+    X = np.rint(3 * X).astype(np.int64) if kind == "int" else X > 0
+    init = dict(coef_init=np.full((1, 5), 0.5)) if start == "coef_init" else (
+        dict(intercept_init=np.array([0.25])) if start == "intercept_init" else {})
+    params = dict(random_state=0, max_iter=3, tol=None,
+                  warm_start=start == "warm_start")
+
+    def fit(X):
+        Xd = da.from_array(X, chunks=(400, 5))
+        yd = da.from_array(y, chunks=400)
+        model = DaskSGDLogisticClassifier(**params).fit(Xd, yd, **init)
+        return model.fit(Xd, yd) if start == "warm_start" else model
+
+    model, reference = fit(X), fit(X.astype(np.float64))
+    assert model.coef_.dtype == model.intercept_.dtype == np.float64
+    assert_array_equal(model.coef_, reference.coef_)
+    assert_array_equal(model.intercept_, reference.intercept_)
+
+
+def test_warm_start_with_only_coef_init_keeps_the_previous_intercept(client):
+    # In memory, coef_init and intercept_init each default to the previous
+    # fit's under warm_start; the Dask fit reset the intercept to zero.
+    X, y, Xd, yd = small(client)
+    params = dict(random_state=0, max_iter=3, tol=None)
+    warm = DaskSGDLogisticClassifier(warm_start=True, **params).fit(Xd, yd)
+    previous = warm.intercept_.copy()
+    coef = np.full((1, 5), 0.1)
+    warm.fit(Xd, yd, coef_init=coef)
+    cold = DaskSGDLogisticClassifier(**params).fit(Xd, yd, coef_init=coef,
+                                                   intercept_init=previous)
+    assert_array_equal(warm.coef_, cold.coef_)
+    assert_array_equal(warm.intercept_, cold.intercept_)
