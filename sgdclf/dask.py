@@ -15,9 +15,10 @@ import copy
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
-from sklearn.utils import check_random_state, compute_class_weight
+from sklearn.utils import check_array, check_random_state, compute_class_weight
 
 from ._classifier import SGDLogisticClassifier, _dense, _initial
 from ._schedule import StoppingRule
@@ -83,7 +84,8 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
         offsets = np.r_[0, np.cumsum(X.chunks[0])]
         # Empty blocks (e.g. after filtering) have nothing to train on.
         keep = [i for i, rows in enumerate(X.chunks[0]) if rows > 0]
-        blocks, offsets = [blocks[i] for i in keep], [offsets[i] for i in keep]
+        blocks = [blocks[i] for i in keep]
+        where = [(i, int(offsets[i])) for i in keep]  # block index, first row
         rng = check_random_state(self.random_state)
         rule = StoppingRule(tol=self.tol, n_iter_no_change=self.n_iter_no_change,
                             minimize=not self.early_stopping)
@@ -95,7 +97,7 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
             seeds = rng.randint(np.iinfo(np.int32).max, size=len(blocks))
             tasks = [
                 dask.delayed(_local_epoch)(params, state, Xb, yb, wb, classes, int(seed),
-                                           int(offsets[i]), held_out)
+                                           where[i], held_out)
                 for i, ((Xb, yb, wb), seed) in enumerate(zip(blocks, seeds))
             ]
             results = dask.compute(*tasks)
@@ -104,11 +106,13 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
             if self.early_stopping:
                 if state_before is not None:
                     # The workers scored the model they started from.
-                    seen = sum(r["validation_n"] for r in results)
+                    # Accuracy weighted by sample and class weight, as in memory.
+                    seen = sum(r["validation_weight"] for r in results)
                     if seen == 0:
                         raise ValueError(
                             f"validation_fraction={self.validation_fraction} holds out "
-                            "no rows; raise it or disable early_stopping.")
+                            "no rows of non-zero sample weight; raise it or disable "
+                            "early_stopping.")
                     if rule.observe(sum(r["validation_correct"] for r in results)
                                     / seen):
                         break
@@ -244,60 +248,130 @@ def _row_blocks(X, y, sample_weight):
     return X, y, sample_weight
 
 
-def _local_epoch(params, state, X, y, sample_weight, classes, seed, offset, held_out):
+def _local_epoch(params, state, X, y, sample_weight, classes, seed, where, held_out):
     """One SGD epoch over one block, from the global model (runs on a worker).
 
+    ``where`` is (the block's index, its first row in X); errors name both.
     Rows chosen by ``held_out`` (a fraction) are not trained on; the global
-    model's accuracy on them is returned for early stopping.
+    model's accuracy on them, weighted as in memory, is returned for early
+    stopping. A block whose training rows all weigh zero does not train (it
+    would leave the model where it started; SGDLogisticClassifier refuses
+    all-zero weights); ``mass`` tells the mixing how much the block counts.
     """
+    index, offset = where
+    try:
+        return _block_epoch(params, state, X, y, sample_weight, classes, seed,
+                            offset, held_out)
+    except ValueError as exc:
+        raise ValueError(f"In block {index} (rows {offset}-{offset + len(y) - 1} of "
+                         f"X): {exc}") from None
+
+
+def _block_epoch(params, state, X, y, sample_weight, classes, seed, offset, held_out):
     model = SGDLogisticClassifier(**{**params, "random_state": seed,
                                      "early_stopping": False})
     if state is not None:
         model.__dict__.update(copy.deepcopy(state))
-    validation_correct = validation_n = 0
-    original_rows = len(y)
+    # Once here, not in each of predict, predict_proba and partial_fit below.
+    X = check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32],
+                    order="C", ensure_all_finite=False)
+    weight = _row_weights(params, classes, y, sample_weight)
+    validation_correct = validation_weight = 0.0
     if held_out:
         mask = held_out_mask(np.arange(offset, offset + len(y)), held_out)
+        bad = _non_finite_row(X[mask])
+        if bad is not None:
+            row = offset + np.flatnonzero(mask)[bad]
+            raise ValueError(
+                f"Input X contains NaN or infinity in row {row}, one of the rows "
+                "held out for early stopping; remove or impute those values (e.g. "
+                "with sklearn.impute.SimpleImputer), or disable early_stopping.")
         if state is not None and mask.any():
-            validation_correct = int((model.predict(X[mask]) == y[mask]).sum())
-            validation_n = int(mask.sum())
+            correct = model.predict(X[mask]) == y[mask]
+            w = np.ones(len(correct)) if weight is None else weight[mask]
+            validation_correct, validation_weight = float(w @ correct), float(w.sum())
         X, y = X[~mask], y[~mask]
         if sample_weight is not None:
             sample_weight = sample_weight[~mask]
+        if weight is not None:
+            weight = weight[~mask]
+    result = dict(state=None, n=len(y), mass=0.0, loss=0.0,
+                  validation_correct=validation_correct,
+                  validation_weight=validation_weight)
     if not len(y):
-        return dict(state=state, n=0, loss=0.0, validation_correct=validation_correct,
-                    validation_n=validation_n)
+        return result
     # The objective's loss term is unweighted, as SGDLogisticClassifier's.
     if state is not None:
-        loss = log_loss(y, model.predict_proba(X), labels=classes, normalize=False)
+        result["loss"] = float(log_loss(y, model.predict_proba(X), labels=classes,
+                                        normalize=False))
     else:
-        loss = len(y) * np.log(len(classes))  # the zero model: uniform
-    try:
-        model.partial_fit(X, y, classes=classes, sample_weight=sample_weight)
-    except ValueError as exc:
-        raise ValueError(f"In the block of rows {offset}-{offset + original_rows - 1}: "
-                         f"{exc}") from None
-    return dict(state=_fitted(model), n=len(y), loss=float(loss),
-                validation_correct=validation_correct, validation_n=validation_n)
+        result["loss"] = len(y) * float(np.log(len(classes)))  # the zero model
+    result["mass"] = float(len(y) if weight is None else np.abs(weight).sum())
+    if result["mass"] == 0:
+        bad = _non_finite_row(X)  # (training would have checked)
+        if bad is not None:
+            raise ValueError(f"Input X contains NaN or infinity (row {bad} of the "
+                             "block); remove or impute those values.")
+        return result
+    model.partial_fit(X, y, classes=classes, sample_weight=sample_weight)
+    result["state"] = _fitted(model)
+    return result
+
+
+def _row_weights(params, classes, y, sample_weight):
+    """sample_weight times class_weight per row, as the in-memory fit weighs
+    rows; None when every row weighs 1."""
+    if sample_weight is None and params["class_weight"] is None:
+        return None
+    weight = (np.ones(len(y)) if sample_weight is None
+              else np.asarray(sample_weight, dtype=np.float64))
+    if params["class_weight"] is not None:
+        per_class = compute_class_weight(params["class_weight"], classes=classes, y=y)
+        weight = weight * per_class[np.searchsorted(classes, y)]
+    return weight
+
+
+def _non_finite_row(X):
+    """Index of the first row of X (dense or CSR) with NaN or infinity, or None."""
+    if sp.issparse(X):
+        bad = np.flatnonzero(~np.isfinite(X.data))
+        return (int(np.searchsorted(X.indptr, bad[0], side="right") - 1)
+                if bad.size else None)
+    bad = np.flatnonzero(~np.isfinite(X).all(axis=1))
+    return int(bad[0]) if bad.size else None
 
 
 def _mix(results, params):
-    """Row-weighted average of the block models; the mean objective."""
+    """The average of the block models, each weighted by its mass; the
+    objective of the mixed model (the mean loss over all training rows).
+
+    A block's mass is the total absolute weight (sample_weight times
+    class_weight) of the rows it trained on: its row count when unweighted.
+    Weighting by mass rather than rows, a block of zero-weight rows adds
+    nothing (by rows it would pull the mix back to where the round started,
+    which the same rows in memory do not do), and a block of rows weighing
+    0.001 adds almost nothing, as its rows do in memory.
+    """
     results = [r for r in results if r["n"] > 0]
     if not results:
         raise ValueError("No block has rows to train on (with early_stopping, lower "
                          "validation_fraction or use larger blocks).")
-    n = np.array([r["n"] for r in results], dtype=np.float64)
-    weights = n / n.sum()
-    state = dict(results[0]["state"])
+    trained = [r for r in results if r["mass"] > 0]
+    if not trained:
+        raise ValueError("Sample weights must contain at least one non-zero number "
+                         "(times class_weight, on the rows not held out for early "
+                         "stopping).")
+    mass = np.array([r["mass"] for r in trained])
+    weights = mass / mass.sum()
+    state = dict(trained[0]["state"])
     for name in _MIXED:
         if name in state and state[name] is not None:
-            state[name] = sum(w * r["state"][name] for w, r in zip(weights, results))
-            if hasattr(results[0]["state"][name], "dtype"):
+            state[name] = sum(w * r["state"][name] for w, r in zip(weights, trained))
+            if hasattr(trained[0]["state"][name], "dtype"):
                 state[name] = np.asarray(state[name],
-                                         dtype=results[0]["state"][name].dtype)
+                                         dtype=trained[0]["state"][name].dtype)
     # Every block advanced the schedule by its own rows; the mix by their mean.
-    state["t_"] = float(np.mean([r["state"]["t_"] for r in results]))
+    state["t_"] = float(np.mean([r["state"]["t_"] for r in trained]))
     # Each block chose coef_ (averaged or not) by its own t_: choose again.
     if "_average_coef" in state:
         use_average = params["average"] and params["average"] <= state["t_"] - 1
@@ -310,7 +384,8 @@ def _mix(results, params):
     l2 = 0.0 if params["penalty"] in (None, "l1") else 1.0 - share
     penalty = alpha * (0.5 * l2 * float(np.sum(coef ** 2))
                        + share * float(np.sum(np.abs(coef))))
-    objective = sum(r["loss"] for r in results) / n.sum() + penalty
+    n = sum(r["n"] for r in results)
+    objective = sum(r["loss"] for r in results) / n + penalty
     if not np.all(np.isfinite(coef)) or not np.isfinite(objective):
         raise ValueError("Training diverged: the weights are no longer finite. "
                          "Scale the features or lower eta0 (or raise alpha).")

@@ -10,6 +10,7 @@ from sklearn.model_selection import train_test_split
 
 import sgdclf
 from sgdclf import SGDLogisticClassifier
+from sgdclf._training import held_out_mask
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
@@ -95,7 +96,7 @@ def test_bad_inputs(client, data):
     X_bad = X_tr.copy()
     X_bad[4000, 3] = np.nan
     Xd, yd = blocks(client, X_bad, y_tr)
-    with pytest.raises(ValueError, match=r"block of rows 3000-4499.*NaN"):
+    with pytest.raises(ValueError, match=r"block 2 \(rows 3000-4499 of X\).*NaN"):
         DaskSGDLogisticClassifier(max_iter=2).fit(Xd, yd)
     with pytest.raises(TypeError, match="dask array"):
         DaskSGDLogisticClassifier().fit(X_tr, y_tr)
@@ -163,9 +164,10 @@ def test_round_objective_is_unweighted_like_the_in_memory_one():
     X, y = make_classification(400, 5, random_state=2)
     weights = np.full(len(y), 10.0)
     params = SGDLogisticClassifier(random_state=0).get_params()
-    first = _local_epoch(params, None, X, y, weights, np.unique(y), 0, 0, 0.0)
+    first = _local_epoch(params, None, X, y, weights, np.unique(y), 0, (0, 0), 0.0)
     assert first["loss"] == pytest.approx(len(y) * np.log(2))
-    second = _local_epoch(params, first["state"], X, y, weights, np.unique(y), 1, 0, 0.0)
+    second = _local_epoch(params, first["state"], X, y, weights, np.unique(y), 1,
+                          (0, 0), 0.0)
     model = SGDLogisticClassifier().fit(X, y)
     model.__dict__.update(first["state"])
     unweighted = log_loss(y, model.predict_proba(X), normalize=False)
@@ -271,3 +273,67 @@ def test_warm_start_with_only_coef_init_keeps_the_previous_intercept(client):
                                                    intercept_init=previous)
     assert_array_equal(warm.coef_, cold.coef_)
     assert_array_equal(warm.intercept_, cold.intercept_)
+
+
+def test_a_block_of_zero_weights_contributes_nothing(client):
+    # In memory, zero-weight rows are accepted and steer nothing; the Dask fit
+    # failed ("Sample weights must contain at least one non-zero number").
+    # Such a block is left out of the mixing (weighted by each block's total
+    # absolute weight, its row count when unweighted), so what its rows hold
+    # does not matter, and the other blocks train as if it were not there.
+    X, y = make_classification(2000, 5, n_informative=3, n_redundant=0,
+                               random_state=5)
+    weights = np.ones(len(y))
+    weights[1500:] = 0  # the last of four blocks
+    other = X.copy()
+    other[1500:] = np.random.default_rng(0).normal(size=(500, 5))
+    params = dict(random_state=0, max_iter=3, tol=None, average=True)
+
+    def fit(X, y, weights=None, max_iter=3):
+        rows = (500,) * (len(y) // 500)
+        model = DaskSGDLogisticClassifier(**{**params, "max_iter": max_iter})
+        return model.fit(da.from_array(X, chunks=(rows, (5,))),
+                         da.from_array(y, chunks=(rows,)),
+                         sample_weight=None if weights is None
+                         else da.from_array(weights, chunks=(rows,)))
+
+    a, b = fit(X, y, weights), fit(other, y, weights)
+    assert_array_equal(a.coef_, b.coef_)
+    assert a.t_ == b.t_
+    # One round draws the same seeds for the first three blocks with or
+    # without the fourth: the fit is that of the first three alone.
+    one, three = fit(X, y, weights, max_iter=1), fit(X[:1500], y[:1500], max_iter=1)
+    assert_array_equal(one.coef_, three.coef_)
+    local = SGDLogisticClassifier(**params).fit(X, y, sample_weight=weights)
+    assert abs(a.score(X[:1500], y[:1500]) - local.score(X[:1500], y[:1500])) < 0.05
+    with pytest.raises(ValueError, match="at least one non-zero"):
+        fit(X, y, np.zeros(len(y)))
+
+
+def test_zero_weights_count_nothing_in_the_early_stopping_score():
+    # In memory the held-out accuracy is weighted by sample_weight.
+    from sgdclf.dask import _local_epoch
+
+    X, y = make_classification(400, 5, random_state=2)
+    params = SGDLogisticClassifier(random_state=0).get_params()
+    first = _local_epoch(params, None, X, y, None, np.unique(y), 0, (0, 0), 0.2)
+    weights = np.zeros(len(y))
+    weights[:10] = 1.0
+    second = _local_epoch(params, first["state"], X, y, weights, np.unique(y), 1,
+                          (0, 0), 0.2)
+    held = np.flatnonzero(held_out_mask(np.arange(400), 0.2))
+    assert second["validation_weight"] == np.sum(held < 10)
+    assert second["mass"] == 10 - np.sum(held < 10)
+
+
+def test_nan_in_held_out_rows_names_the_block_and_row(client):
+    X, y = make_classification(1000, 5, random_state=0)
+    row = 250 + np.flatnonzero(held_out_mask(np.arange(250, 500), 0.1))[0]
+    X[row, 2] = np.nan
+    Xd, yd = da.from_array(X, chunks=(250, 5)), da.from_array(y, chunks=250)
+    model = DaskSGDLogisticClassifier(early_stopping=True, validation_fraction=0.1,
+                                      random_state=0, max_iter=3)
+    with pytest.raises(ValueError, match=(
+            rf"block 1 \(rows 250-499 of X\).*NaN or infinity in row {row}, one of "
+            r"the rows held out for early stopping.*impute.*disable early_stopping")):
+        model.fit(Xd, yd)
