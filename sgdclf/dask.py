@@ -16,9 +16,10 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.metrics import log_loss
 from sklearn.utils import check_array, check_random_state, compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
 
 from ._classifier import SGDLogisticClassifier, _dense, _initial
 from ._schedule import StoppingRule
@@ -70,6 +71,9 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
             # float64 (converted block by block on the workers).
             X = X.astype(dtype)
         classes = np.unique(da.unique(y).compute())
+        # The in-memory fit's errors (NaN, continuous labels) before any round,
+        # not from whichever block first meets them among all classes.
+        check_classification_targets(classes)
         if len(classes) < 2:
             raise ValueError(f"The training data must contain at least 2 classes; got "
                              f"{list(classes)}.")
@@ -240,11 +244,23 @@ def _row_blocks(X, y, sample_weight):
             f"columns; it has {X.numblocks[1]}): rechunk with X.rechunk({{1: -1}})."
         )
     y = da.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:  # as column_or_1d in memory
+        warnings.warn("A column-vector y was passed when a 1d array was expected. "
+                      "Please change the shape of y to (n_samples,), for example "
+                      "using ravel().", DataConversionWarning, stacklevel=3)
+        y = y[:, 0]
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
         raise ValueError(f"y must be 1-D with {X.shape[0]} rows; got shape {y.shape}.")
     y = y.rechunk((X.chunks[0],))
     if sample_weight is not None:
-        sample_weight = da.asarray(sample_weight).rechunk((X.chunks[0],))
+        if np.ndim(sample_weight) == 0:  # a number: every row, as in memory
+            sample_weight = da.full(X.shape[0], float(sample_weight),
+                                    chunks=(X.chunks[0],))
+        sample_weight = da.asarray(sample_weight)
+        if sample_weight.shape != (X.shape[0],):
+            raise ValueError(f"sample_weight must be 1-D with {X.shape[0]} rows (one "
+                             f"per row of X); got shape {sample_weight.shape}.")
+        sample_weight = sample_weight.rechunk((X.chunks[0],))
     return X, y, sample_weight
 
 
@@ -277,11 +293,12 @@ def _block_epoch(params, state, X, y, sample_weight, classes, seed, offset, held
                     order="C", ensure_all_finite=False)
     weight = _row_weights(params, classes, y, sample_weight)
     validation_correct = validation_weight = 0.0
+    rows = np.arange(offset, offset + len(y))  # in X, for error messages
     if held_out:
-        mask = held_out_mask(np.arange(offset, offset + len(y)), held_out)
+        mask = held_out_mask(rows, held_out)
         bad = _non_finite_row(X[mask])
         if bad is not None:
-            row = offset + np.flatnonzero(mask)[bad]
+            row = rows[mask][bad]
             raise ValueError(
                 f"Input X contains NaN or infinity in row {row}, one of the rows "
                 "held out for early stopping; remove or impute those values (e.g. "
@@ -290,7 +307,7 @@ def _block_epoch(params, state, X, y, sample_weight, classes, seed, offset, held
             correct = model.predict(X[mask]) == y[mask]
             w = np.ones(len(correct)) if weight is None else weight[mask]
             validation_correct, validation_weight = float(w @ correct), float(w.sum())
-        X, y = X[~mask], y[~mask]
+        X, y, rows = X[~mask], y[~mask], rows[~mask]
         if sample_weight is not None:
             sample_weight = sample_weight[~mask]
         if weight is not None:
@@ -307,13 +324,20 @@ def _block_epoch(params, state, X, y, sample_weight, classes, seed, offset, held
     else:
         result["loss"] = len(y) * float(np.log(len(classes)))  # the zero model
     result["mass"] = float(len(y) if weight is None else np.abs(weight).sum())
-    if result["mass"] == 0:
-        bad = _non_finite_row(X)  # (training would have checked)
-        if bad is not None:
-            raise ValueError(f"Input X contains NaN or infinity (row {bad} of the "
-                             "block); remove or impute those values.")
-        return result
-    model.partial_fit(X, y, classes=classes, sample_weight=sample_weight)
+    try:
+        if result["mass"] == 0:  # (training would have checked X)
+            check_array(X, accept_sparse="csr", input_name="X")
+            return result
+        model.partial_fit(X, y, classes=classes, sample_weight=sample_weight)
+    except ValueError:
+        # Training stops at the first non-finite row, counted among the rows
+        # it was given; name it by its row in X.
+        bad = _non_finite_row(X)
+        if bad is None:
+            raise
+        raise ValueError(f"Input X contains NaN or infinity in row {rows[bad]}; remove "
+                         "or impute those values (e.g. with "
+                         "sklearn.impute.SimpleImputer).") from None
     result["state"] = _fitted(model)
     return result
 

@@ -337,3 +337,46 @@ def test_nan_in_held_out_rows_names_the_block_and_row(client):
             rf"block 1 \(rows 250-499 of X\).*NaN or infinity in row {row}, one of "
             r"the rows held out for early stopping.*impute.*disable early_stopping")):
         model.fit(Xd, yd)
+
+
+def test_labels_are_checked_as_in_memory_before_any_round(client):
+    # A NaN label in block 0 was reported from another block, as "Input
+    # contains NaN" (while checking classes there); continuous labels too.
+    X, y, Xd, _ = small(client)
+    labels = y.astype(float)
+    labels[3] = np.nan
+    for bad, message in [(labels, "^Input y contains NaN"),
+                         (X[:, 0], "^Unknown label type: continuous")]:
+        with pytest.raises(ValueError, match=message):
+            SGDLogisticClassifier().fit(X, bad)
+        with pytest.raises(ValueError, match=message):
+            DaskSGDLogisticClassifier().fit(Xd, da.from_array(bad, chunks=500))
+
+
+def test_column_y_and_scalar_sample_weight_are_accepted_as_in_memory(client):
+    from sklearn.exceptions import DataConversionWarning
+
+    X, y, Xd, yd = small(client)
+    params = dict(random_state=0, max_iter=2, tol=None)
+    flat = DaskSGDLogisticClassifier(**params).fit(Xd, yd)
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        column = DaskSGDLogisticClassifier(**params).fit(Xd, yd[:, None])
+    assert_array_equal(column.coef_, flat.coef_)
+    ones = DaskSGDLogisticClassifier(**params).fit(Xd, yd, sample_weight=1.0)
+    assert_array_equal(ones.coef_, flat.coef_)
+    with pytest.raises(ValueError, match=r"sample_weight must be 1-D with 2000 rows"):
+        DaskSGDLogisticClassifier(**params).fit(Xd, yd, sample_weight=np.ones(1999))
+
+
+def test_nan_while_training_names_its_row_in_X(client):
+    # Training reports the row among the rows it was given; with rows held
+    # out for early stopping that was not the row of X.
+    X, y = make_classification(1000, 5, random_state=0)
+    train = np.flatnonzero(~held_out_mask(np.arange(250, 500), 0.3))
+    row = 250 + train[100]
+    X[row, 1] = np.inf
+    Xd, yd = da.from_array(X, chunks=(250, 5)), da.from_array(y, chunks=250)
+    model = DaskSGDLogisticClassifier(early_stopping=True, validation_fraction=0.3,
+                                      random_state=0, max_iter=2)
+    with pytest.raises(ValueError, match=rf"block 1 \(rows 250-499 of X\).*row {row};"):
+        model.fit(Xd, yd)
