@@ -81,10 +81,11 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
         if self.class_weight == "balanced":
             counts = np.array(dask.compute(*[(y == c).sum() for c in classes]))
             params["class_weight"] = dict(zip(classes, compute_class_weight(
-                "balanced", classes=classes, y=np.repeat(classes, counts))))
+                "balanced", classes=classes, y=np.repeat(classes, counts)),
+                strict=True))
         blocks = list(zip(X.to_delayed().ravel(), y.to_delayed().ravel(),
                           [None] * X.numblocks[0] if sample_weight is None
-                          else sample_weight.to_delayed().ravel()))
+                          else sample_weight.to_delayed().ravel(), strict=True))
         offsets = np.r_[0, np.cumsum(X.chunks[0])]
         # Empty blocks (e.g. after filtering) have nothing to train on.
         keep = [i for i, rows in enumerate(X.chunks[0]) if rows > 0]
@@ -100,9 +101,9 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
         for _ in range(self.max_iter):
             seeds = rng.randint(np.iinfo(np.int32).max, size=len(blocks))
             tasks = [
-                dask.delayed(_local_epoch)(params, state, Xb, yb, wb, classes, int(seed),
-                                           where[i], held_out)
-                for i, ((Xb, yb, wb), seed) in enumerate(zip(blocks, seeds))
+                dask.delayed(_local_epoch)(params, state, Xb, yb, wb, classes,
+                                           int(seed), place, held_out)
+                for (Xb, yb, wb), seed, place in zip(blocks, seeds, where, strict=True)
             ]
             results = dask.compute(*tasks)
             state, objective = _mix(results, params)
@@ -127,7 +128,7 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
             if self.tol is not None:
                 warnings.warn("Maximum number of iterations reached before "
                               "convergence. Consider increasing max_iter to improve "
-                              "the fit.", ConvergenceWarning)
+                              "the fit.", ConvergenceWarning, stacklevel=2)
         for name in _fitted(self):  # nothing of an earlier fit survives
             del self.__dict__[name]
         self.__dict__.update(state)
@@ -169,7 +170,7 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
                                     np.dtype(dtype), "coef_init"),
                      intercept_=_initial(intercept_init, (n_models,),
                                          np.dtype(dtype), "intercept_init"))
-        if self.warm_start and self.learning_rate == "adagrad" and hasattr(self, "_adagrad_g"):
+        if warm and self.learning_rate == "adagrad" and hasattr(self, "_adagrad_g"):
             state["_adagrad_g"] = self._adagrad_g.copy()
             state["_adagrad_intercept_g"] = self._adagrad_intercept_g.copy()
         return state
@@ -217,7 +218,8 @@ def _training_dtype(dtype):
 
 def _fitted(model):
     """The fitted state of an estimator: attributes ending or starting in "_"."""
-    return {k: v for k, v in model.__dict__.items() if k.endswith("_") or k.startswith("_")}
+    return {k: v for k, v in model.__dict__.items()
+            if k.endswith("_") or k.startswith("_")}
 
 
 def _row_blocks(X, y, sample_weight):
@@ -390,7 +392,8 @@ def _mix(results, params):
     state = dict(trained[0]["state"])
     for name in _MIXED:
         if name in state and state[name] is not None:
-            state[name] = sum(w * r["state"][name] for w, r in zip(weights, trained))
+            state[name] = sum(w * r["state"][name]
+                              for w, r in zip(weights, trained, strict=True))
             if hasattr(trained[0]["state"][name], "dtype"):
                 state[name] = np.asarray(state[name],
                                          dtype=trained[0]["state"][name].dtype)

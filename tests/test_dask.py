@@ -68,7 +68,8 @@ def test_predictions_are_lazy_for_dask_and_arrays_for_numpy(client, data):
     Xd, yd = blocks(client, X_tr, y_tr)
     model = DaskSGDLogisticClassifier(random_state=0, max_iter=5).fit(Xd, yd)
     Xt = da.from_array(X_te, chunks=(500, X_te.shape[1]))
-    for method in ("predict", "predict_proba", "predict_log_proba", "decision_function"):
+    methods = ("predict", "predict_proba", "predict_log_proba", "decision_function")
+    for method in methods:
         lazy = getattr(model, method)(Xt)
         assert isinstance(lazy, da.Array)
         assert_array_equal(lazy.compute(), getattr(model, method)(X_te))
