@@ -12,6 +12,7 @@ import csv
 import gzip
 import io
 import os
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,11 +22,24 @@ class DataError(ValueError):
     """A problem with an input file, naming the file and the line."""
 
 
+# A scan that finds more weights than this (features x one-vs-rest models)
+# stops: one stray index such as 2147483647 would otherwise allocate a model of
+# 16 GB. --n-features given explicitly is trusted.
+MAX_SCANNED_WEIGHTS = 2**26  # 512 MiB per float64 weight array
+
+
 @dataclass
 class Chunk:
     X: object  # CSR matrix or ndarray, float64
     y: np.ndarray  # labels, or None when the file has none (CSV for predict)
     lines: np.ndarray  # 1-based line number of every row
+    path: str = None  # the file the rows come from
+
+    def where(self):
+        """"FILE, lines A-B": where the rows of this chunk are."""
+        first, last = self.lines[0], self.lines[-1]
+        span = f"line {first}" if first == last else f"lines {first}-{last}"
+        return f"{self.path}, {span}"
 
 
 @dataclass
@@ -75,6 +89,32 @@ class _Source:
         else:
             self.stream = self.raw
 
+    def lines(self, first=1):
+        """(number, line) pairs, lines numbered from ``first``; a damaged
+        compressed file raises DataError naming the line it stops at."""
+        number = first - 1
+        try:
+            for number, line in enumerate(self.stream, first):
+                yield number, line
+        except (EOFError, zlib.error, OSError) as exc:
+            raise self._damaged(exc, number + 1) from None
+
+    def readline(self):
+        try:
+            return self.stream.readline()
+        except (EOFError, zlib.error, OSError) as exc:
+            raise self._damaged(exc, 1) from None
+
+    def _damaged(self, exc, number):
+        where = f"{self.path}, line {number}"
+        if self.stream is self.raw:
+            return DataError(f"{where}: cannot read the file ({exc}).")
+        if isinstance(exc, EOFError):
+            return DataError(f"{where}: the compressed data ends early (a truncated "
+                             "copy or download?); copy or compress the file again.")
+        return DataError(f"{where}: the compressed data is damaged ({exc}); copy or "
+                         "compress the file again.")
+
     def bytes_read(self):
         return self.raw.tell()
 
@@ -106,6 +146,25 @@ def _line_batches(lines, chunk_rows, skip_comments):
         yield batch, numbers
 
 
+def _not_utf8(lines, numbers, path):
+    """DataError for the first line of ``lines`` that is not UTF-8, or None."""
+    for line, number in zip(lines, numbers, strict=True):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return DataError(f"{path}, line {number}: byte 0x{line[exc.start]:02x} "
+                             f"at column {exc.start + 1} is not UTF-8 text; convert "
+                             "the file to UTF-8 (e.g. iconv -f latin1 -t utf-8).")
+    return None
+
+
+def _check_finite_labels(y, numbers, path):
+    if y is not None and y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        row = np.flatnonzero(~np.isfinite(y))[0]
+        raise DataError(f"{path}, line {numbers[row]}: the label is {y[row]}, not a "
+                        "finite number; fix or remove the row.")
+
+
 # ------------------------------------------------------------------ svmlight
 
 def _integral(y):
@@ -124,19 +183,31 @@ def _parse_svmlight(lines, numbers, path, n_features, zero_based):
 
     try:
         X, y = parse(b"".join(lines))
-    except ValueError:
-        for line, number in zip(lines, numbers):
+    except (ValueError, OverflowError):
+        for line, number in zip(lines, numbers, strict=True):
             try:
                 parse(line)
+            except OverflowError:
+                raise DataError(f"{path}, line {number}: a feature index is too large "
+                                f"(at most {2**31 - 2}); fix the index.") from None
             except ValueError as exc:
                 raise DataError(f"{path}, line {number}: {exc}") from None
         raise
-    return Chunk(X=X.tocsr(), y=_integral(y), lines=np.asarray(numbers))
+    X = X.tocsr()
+    if not np.all(np.isfinite(X.data)):
+        at = np.flatnonzero(~np.isfinite(X.data))[0]
+        row = np.searchsorted(X.indptr, at, side="right") - 1
+        index = X.indices[at] + (0 if zero_based else 1)
+        raise DataError(f"{path}, line {numbers[row]}: feature {index} is "
+                        f"{X.data[at]}, not a finite number (or beyond float64's "
+                        "range); fix or remove the value.")
+    _check_finite_labels(y, numbers, path)
+    return Chunk(X=X, y=_integral(y), lines=np.asarray(numbers), path=path)
 
 
 def svmlight_chunks(source, chunk_rows, n_features, zero_based):
     """Chunks of a svmlight/libsvm file (comment and blank lines skipped)."""
-    for lines, numbers in _line_batches(enumerate(source.stream, 1), chunk_rows, True):
+    for lines, numbers in _line_batches(source.lines(), chunk_rows, True):
         yield _parse_svmlight(lines, numbers, source.path, n_features, zero_based)
 
 
@@ -157,12 +228,20 @@ def _pick_label_column(columns, requested, path):
 def _csv_header(source):
     import pandas as pd
 
-    header = source.stream.readline()
+    header = source.readline()
     if not header.strip():
         raise DataError(f"{source.path}, line 1: no header line (a CSV file needs "
                         "one, naming the columns).")
-    return list(pd.read_csv(io.BytesIO(header), sep=_separator(source.path),
-                            nrows=0).columns)
+    bad_text = _not_utf8([header], [1], source.path)
+    if bad_text:
+        raise bad_text
+    try:
+        columns = list(pd.read_csv(io.BytesIO(header), sep=_separator(source.path),
+                                   nrows=0).columns)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise DataError(f"{source.path}, line 1: cannot read the header "
+                        f"({exc}).") from None
+    return columns
 
 
 def csv_columns(path):
@@ -186,12 +265,14 @@ def csv_chunks(source, chunk_rows, label_column, features):
         raise DataError(f"{source.path}, line 1: missing columns "
                         f"{', '.join(map(repr, missing))}.")
     has_label = label_column in columns
-    lines = enumerate(source.stream, 2)
-    for batch, numbers in _line_batches(lines, chunk_rows, False):
+    for batch, numbers in _line_batches(source.lines(2), chunk_rows, False):
         try:
             frame = pd.read_csv(io.BytesIO(b"".join(batch)), sep=sep, header=None,
                                 names=columns, skip_blank_lines=False,
                                 keep_default_na=True)
+        except UnicodeDecodeError as exc:
+            raise (_not_utf8(batch, numbers, source.path)
+                   or DataError(f"{source.path}: {exc}")) from None
         except pd.errors.ParserError as exc:
             for line, number in zip(batch, numbers):
                 fields = next(csv.reader([line.decode(errors="replace")], delimiter=sep))
@@ -221,7 +302,17 @@ def csv_chunks(source, chunk_rows, label_column, features):
             what = "is missing" if pd.isna(text) else f"holds {text!r}, not a number"
             raise DataError(f"{source.path}, line {numbers[row]}: column "
                             f"{features[col]!r} {what}.")
-        yield Chunk(X=numeric.to_numpy(dtype=np.float64), y=y, lines=np.asarray(numbers))
+        X = numeric.to_numpy(dtype=np.float64)
+        infinite = ~np.isfinite(X)
+        if infinite.any():
+            row, col = np.argwhere(infinite)[0]
+            text = values.iat[row, col]
+            text = repr(text) if isinstance(text, str) else str(text)
+            raise DataError(f"{source.path}, line {numbers[row]}: column "
+                            f"{features[col]!r} holds {text}, not a finite number "
+                            "(or beyond float64's range); fix or remove the value.")
+        _check_finite_labels(y, numbers, source.path)
+        yield Chunk(X=X, y=y, lines=np.asarray(numbers), path=source.path)
 
 
 # ------------------------------------------------------------------ files
@@ -306,23 +397,33 @@ def scan(paths, fmt, chunk_rows, label_column=None, n_features=None, classes=Non
         # No scan: libsvm's convention (indices from 1) unless told otherwise.
         return Layout(format="svmlight", n_features=n_features,
                       classes=np.asarray(classes), zero_based=zero_based)
-    labels, smallest, largest = [], None, -1
+    labels, smallest, largest, where_largest = [], None, -1, None
     for path in paths:
         with _Source(path) as source:
             for chunk in svmlight_chunks(source, chunk_rows, None, True):
                 labels.append(np.unique(chunk.y))
                 if chunk.X.nnz:
-                    low, high = chunk.X.indices.min(), chunk.X.indices.max()
+                    low = chunk.X.indices.min()
                     smallest = low if smallest is None else min(smallest, low)
-                    largest = max(largest, high)
+                    at = chunk.X.indices.argmax()
+                    if chunk.X.indices[at] > largest:
+                        largest = int(chunk.X.indices[at])
+                        row = np.searchsorted(chunk.X.indptr, at, side="right") - 1
+                        where_largest = f"{path}, line {chunk.lines[row]}"
     zero_based = smallest == 0
     found = largest + 1 if zero_based else max(largest, 0)
     if n_features is not None:
         if n_features < found:
-            raise DataError(f"{paths[0]}: a feature index is beyond "
-                            f"--n-features {n_features} (largest needs {found}).")
+            raise DataError(f"{where_largest}: feature index {largest} is beyond "
+                            f"--n-features {n_features} (it needs {found}).")
         found = n_features
     if classes is None:
         classes = _unique_labels(labels, paths[0])
+    n_models = 1 if len(classes) <= 2 else len(classes)
+    if n_features is None and found * n_models > MAX_SCANNED_WEIGHTS:
+        size = found * n_models * 8 / 2**30
+        raise DataError(f"{where_largest}: feature index {largest} makes a model of "
+                        f"{found:,} features ({size:,.1f} GiB per weight array); fix "
+                        f"the index, or pass --n-features {found} if it is right.")
     return Layout(format="svmlight", n_features=int(found),
                   classes=np.asarray(classes), zero_based=bool(zero_based))
