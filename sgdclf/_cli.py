@@ -10,13 +10,24 @@ chunk size and the model, whatever the size of the files. Before training on
 a chunk the model predicts it (progressive validation, as Vowpal Wabbit
 reports): the table shows log-loss and accuracy on examples the model had
 not seen yet, at doubling row counts.
+
+Every failure is one line on stderr, ``sgdclf CMD: error: FILE, line N: what,
+and what to do``, with exit status 2: mistakes in the arguments, files that
+cannot be read or would be overwritten, bad rows, damaged model files. Nothing
+is written then, and no existing file is replaced. SIGTERM stops the command
+as Ctrl-C does (exit status 128 + the signal number), so a model being written
+is not left behind as a temporary file.
 """
 
 import argparse
 import ast
+import contextlib
 import copy
 import math
 import os
+import re
+import signal
+import stat
 import sys
 from pathlib import Path
 
@@ -28,23 +39,85 @@ from ._persist import load, save, write_atomically
 from ._training import held_out_mask
 
 
+class CommandError(Exception):
+    """A failure reported as ``PROG: error: MESSAGE`` on one line, exit status 2.
+
+    ``prog`` is set by the argument parser (``sgdclf`` or ``sgdclf train``);
+    otherwise main() knows the command.
+    """
+
+    def __init__(self, message, prog=None):
+        super().__init__(message)
+        self.prog = prog
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, reporting a mistake in the arguments like any other failure."""
+
+    def error(self, message):
+        raise CommandError(f"{message} (see {self.prog} --help)", prog=self.prog)
+
+
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so cleanup runs as for Ctrl-C."""
+
+    signal = signal.SIGTERM
+
 
 def main(argv=None):
     parser = _parser()
-    args = parser.parse_args(argv)
+    prog = parser.prog
+    with _sigterm_as_interrupt():
+        try:
+            args = parser.parse_args(argv)
+            prog = f"{parser.prog} {args.command}"
+            return args.run(args)
+        except BrokenPipeError:
+            # The reader stopped early (e.g. `sgdclf predict ... | head`): not an error.
+            sys.stdout = open(os.devnull, "w")
+            return 0
+        except KeyboardInterrupt as exc:
+            number = getattr(exc, "signal", signal.SIGINT)
+            print(f"{prog}: stopped by {signal.Signals(number).name}", file=sys.stderr)
+            return 128 + number
+        except CommandError as exc:
+            return _fail(exc.prog or prog, str(exc))
+        except OSError as exc:
+            return _fail(prog, _os_error(exc))
+        except (ValueError, TypeError, ImportError) as exc:
+            return _fail(prog, str(exc))
+
+
+def _fail(prog, message):
+    message = re.sub(r"\s*\n\s*", " ", message.strip())
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _os_error(exc):
+    if exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}."
+    return str(exc)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    def stop(signum, frame):
+        raise _Stopped()
+
     try:
-        return args.run(args)
-    except BrokenPipeError:
-        # The reader stopped early (e.g. `sgdclf predict ... | head`): not an error.
-        sys.stdout = open(os.devnull, "w")
-        return 0
-    except (_stream.DataError, ValueError, TypeError, OSError, ImportError) as exc:
-        print(f"sgdclf {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread (main() called from a thread)
+        previous = None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _parser():
-    parser = argparse.ArgumentParser(prog="sgdclf", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="sgdclf", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a model on files, streaming")
@@ -104,14 +177,20 @@ def _input_options(parser):
 
 def _train(args):
     if args.chunk_rows < 1 or args.passes < 1 or not 0 <= args.holdout < 1:
-        raise ValueError("--chunk-rows and --passes must be >= 1 and --holdout in [0, 1).")
-    _check_writable(args.model)
+        raise CommandError("--chunk-rows and --passes must be >= 1 and --holdout in "
+                           "[0, 1).")
+    if args.n_features is not None and args.n_features < 1:
+        raise CommandError("--n-features must be >= 1.")
+    _check_paths(args.data, {"--model": args.model})
     model = SGDLogisticClassifier(**_params(args.param))
     classes = _parse_classes(args.classes)
     layout = _stream.scan(args.data, args.format, args.chunk_rows, args.label_column,
                           args.n_features, classes, args.zero_based)
     if len(layout.classes) < 2:
-        raise ValueError(f"the files hold {len(layout.classes)} class; need at least 2.")
+        where = "--classes gives" if classes is not None else "the files hold"
+        raise CommandError(f"{where} {len(layout.classes)} class(es) "
+                           f"({', '.join(map(_stream._text, layout.classes))}); a "
+                           "classifier needs at least 2.")
     total_bytes = sum(os.path.getsize(p) for p in args.data)
     report = _Progressive(quiet=args.quiet)
     best, best_loss = None, math.inf
@@ -124,16 +203,17 @@ def _train(args):
             row_offset += chunk.X.shape[0]
             held = held_out_mask(rows, args.holdout)
             train = ~held
-            if held.any():
-                # Before the first chunk is trained on, the model is uniform.
-                holdout.add(model if hasattr(model, "classes_") else None,
-                            chunk.X[held], chunk.y[held])
-            if not train.any():
-                continue
-            X, y = chunk.X[train], chunk.y[train]
-            if hasattr(model, "classes_") and pass_number == 1:
-                report.add(model, X, y)
-            model.partial_fit(X, y, classes=layout.classes)
+            with _rows_of(chunk):
+                if held.any():
+                    # Before the first chunk is trained on, the model is uniform.
+                    holdout.add(model if hasattr(model, "classes_") else None,
+                                chunk.X[held], chunk.y[held])
+                if not train.any():
+                    continue
+                X, y = chunk.X[train], chunk.y[train]
+                if hasattr(model, "classes_") and pass_number == 1:
+                    report.add(model, X, y)
+                model.partial_fit(X, y, classes=layout.classes)
             rows_done += X.shape[0]
             elapsed = max(bar.format_dict["elapsed"], 1e-9)
             bar.set_postfix_str(f"{rows_done} rows, {rows_done / elapsed:,.0f} rows/s")
@@ -155,6 +235,9 @@ def _train(args):
                 model = best
                 break
             best, best_loss = copy.deepcopy(model), loss
+    if not _fitted(model):
+        raise CommandError(f"--holdout {args.holdout} keeps all {row_offset} rows out "
+                           "of training; lower --holdout or give more rows.")
     _remember_layout(model, layout)
     save(model, args.model)
     if not args.quiet:
@@ -168,14 +251,17 @@ def _params(items):
     for item in items:
         name, sep, text = item.partition("=")
         if not sep or name not in names:
-            raise ValueError(f"--param {item!r}: expected NAME=VALUE with NAME one of "
-                             f"{', '.join(sorted(names))}.")
+            raise CommandError(f"--param {item!r}: expected NAME=VALUE with NAME one "
+                               f"of {', '.join(sorted(names))}.")
         try:
             value = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
             value = text  # a bare word such as multinomial or adagrad
         params[name] = value
-    SGDLogisticClassifier(**params)._validate_params()
+    try:
+        SGDLogisticClassifier(**params)._validate_params()
+    except (ValueError, TypeError) as exc:
+        raise CommandError(f"--param: {exc}") from None
     return params
 
 
@@ -192,11 +278,85 @@ def _parse_classes(text):
     return np.unique(np.array(labels))
 
 
-def _check_writable(path):
-    """Fail before hours of training, not at the end."""
+def _check_paths(inputs, outputs):
+    """Before any work (not after hours of training): every input can be read,
+    and every output (``{option: path}``) can be written without replacing an
+    input (also through a link) or anything but a regular file."""
+    for path in inputs:
+        if not path.exists():
+            raise CommandError(f"{path}: no such file.")
+        if path.is_dir():
+            raise CommandError(f"{path} is a directory; name the data files in it.")
+        if not os.access(path, os.R_OK):
+            raise CommandError(f"{path}: permission denied (cannot read it).")
+    for option, path in outputs.items():
+        for source in inputs:
+            if _same_file(path, source):
+                raise CommandError(f"{option} {path} is also an input ({source}); "
+                                   "writing it would destroy it: choose another name.")
+        _check_writable(path, option)
+
+
+def _same_file(a, b):
+    """Whether a and b name one file: the same path, a link, a hard link."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one does not exist (yet)
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _check_writable(path, option):
+    if path.is_dir():
+        example = path / ("model.skops" if option == "--model" else "out")
+        raise CommandError(f"{option} {path} is a directory; name a file, e.g. "
+                           f"{example}.")
+    if path.exists():
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise CommandError(f"{option} {path} is not a regular file; name a file "
+                               "(it is replaced as a whole).")
+        if not os.access(path, os.W_OK):
+            raise CommandError(f"{option} {path} is read-only; make it writable or "
+                               "choose another name.")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise OSError(f"cannot write {path}: {folder} is not a writable directory.")
+        raise CommandError(f"cannot write {option} {path}: {folder} is not a "
+                           "writable directory.")
+
+
+@contextlib.contextmanager
+def _rows_of(chunk):
+    """Name the rows when the model refuses them."""
+    try:
+        yield
+    except ValueError as exc:
+        raise CommandError(f"{chunk.where()}: {exc}") from None
+
+
+def _fitted(model):
+    return all(hasattr(model, name) for name in ("coef_", "intercept_", "classes_",
+                                                   "n_features_in_"))
+
+
+def _load(path):
+    """The model in ``path``, fitted, or CommandError: a model file is input
+    like any other, and a damaged one can fail anywhere inside skops."""
+    try:
+        model = load(path)
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot read the model "
+                           f"({exc.strerror or exc}).") from None
+    except Exception as exc:
+        text = str(exc)
+        if not isinstance(exc, ValueError):
+            text = f"{type(exc).__name__}: {text}"
+        if str(path) not in text:
+            text = f"{path}: {text}"
+        raise CommandError(f"{text.rstrip('.')}; not a model sgdclf can load: train it "
+                           "again or restore the file.") from None
+    if not _fitted(model):
+        raise CommandError(f"{path}: the model is not fitted; train one with "
+                           "sgdclf train.")
+    return model
 
 
 def _remember_layout(model, layout):
@@ -317,17 +477,22 @@ def _layout_for(model, args):
 
 
 def _predict(args):
-    model = load(args.model)
+    _check_chunk_rows(args)
+    outputs = {} if args.output is None else {"--output": args.output}
+    _check_paths([args.model, *args.data], outputs)
+    model = _load(args.model)
     layout = _layout_for(model, args)
 
     def write(out):
         if args.proba:
             out.write(",".join(str(c) for c in model.classes_) + "\n")
         for chunk in _stream.read(args.data, layout, args.chunk_rows, labels=False):
-            if args.proba:
-                np.savetxt(out, model.predict_proba(chunk.X), delimiter=",", fmt="%.9g")
-            else:
-                out.write("\n".join(str(v) for v in model.predict(chunk.X)) + "\n")
+            with _rows_of(chunk):
+                if args.proba:
+                    np.savetxt(out, model.predict_proba(chunk.X), delimiter=",",
+                               fmt="%.9g")
+                else:
+                    out.write("\n".join(str(v) for v in model.predict(chunk.X)) + "\n")
 
     if args.output is None:
         write(sys.stdout)
@@ -336,10 +501,16 @@ def _predict(args):
     return 0
 
 
+def _check_chunk_rows(args):
+    if args.chunk_rows < 1:
+        raise CommandError("--chunk-rows must be >= 1.")
+
+
 def _export_onnx(args):
     from ._onnx import to_onnx
 
-    onnx_model = to_onnx(load(args.model), dtype=args.dtype)
+    _check_paths([args.model], {"--output": args.output})
+    onnx_model = to_onnx(_load(args.model), dtype=args.dtype)
     write_atomically(args.output, lambda out: out.write(onnx_model.SerializeToString()),
                       "wb")
     return 0
@@ -348,12 +519,15 @@ def _export_onnx(args):
 def _evaluate(args):
     from sklearn.metrics import roc_auc_score
 
-    model = load(args.model)
+    _check_chunk_rows(args)
+    _check_paths([args.model, *args.data], {})
+    model = _load(args.model)
     layout = _layout_for(model, args)
     metrics = _Metrics(model.classes_)
     binary = len(model.classes_) == 2
     for chunk in _stream.read(args.data, layout, args.chunk_rows):
-        metrics.add(model, chunk.X, chunk.y, keep_scores=binary)
+        with _rows_of(chunk):
+            metrics.add(model, chunk.X, chunk.y, keep_scores=binary)
     print(f"rows      {metrics.n}")
     print(f"log-loss  {metrics.log_loss():.6f}")
     print(f"accuracy  {metrics.accuracy():.6f}")
