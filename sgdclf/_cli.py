@@ -186,6 +186,8 @@ def _train(args):
     classes = _parse_classes(args.classes)
     layout = _stream.scan(args.data, args.format, args.chunk_rows, args.label_column,
                           args.n_features, classes, args.zero_based)
+    if len(layout.classes) == 0:
+        raise CommandError(f"{', '.join(map(str, args.data))}: no rows to train on.")
     if len(layout.classes) < 2:
         where = "--classes gives" if classes is not None else "the files hold"
         raise CommandError(f"{where} {len(layout.classes)} class(es) "

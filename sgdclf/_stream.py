@@ -12,6 +12,7 @@ import csv
 import gzip
 import io
 import os
+import re
 import zlib
 from dataclasses import dataclass, field
 
@@ -191,7 +192,8 @@ def _parse_svmlight(lines, numbers, path, n_features, zero_based):
                 raise DataError(f"{path}, line {number}: a feature index is too large "
                                 f"(at most {2**31 - 2}); fix the index.") from None
             except ValueError as exc:
-                raise DataError(f"{path}, line {number}: {exc}") from None
+                problem = _svmlight_problem(exc, zero_based)
+                raise DataError(f"{path}, line {number}: {problem}") from None
         raise
     X = X.tocsr()
     if not np.all(np.isfinite(X.data)):
@@ -203,6 +205,18 @@ def _parse_svmlight(lines, numbers, path, n_features, zero_based):
                         "range); fix or remove the value.")
     _check_finite_labels(y, numbers, path)
     return Chunk(X=X, y=_integral(y), lines=np.asarray(numbers), path=path)
+
+
+def _svmlight_problem(exc, zero_based):
+    """scikit-learn's complaint about one line, said in the file's terms."""
+    text = str(exc).rstrip(".")
+    beyond = re.search(r"n_features was set to (\d+), but input file contains (\d+)",
+                       text)
+    if beyond:
+        index = int(beyond[2]) - (1 if zero_based else 0)
+        return (f"feature index {index} is beyond the {beyond[1]} features expected "
+                "(the model's, or --n-features).")
+    return f"{text}; expected LABEL INDEX:VALUE ... with increasing indices."
 
 
 def svmlight_chunks(source, chunk_rows, n_features, zero_based):

@@ -262,6 +262,24 @@ def test_latin1_in_predict(tmp_path, capsys):
     assert f"{new}, line 3: byte 0xe9" in error_line(capsys, "predict")
 
 
+def test_svmlight_problems_say_what_a_row_should_be(model, capsys):
+    path = model.parent / "new.svm"
+    path.write_text("1 1:1\n0 1:1 9:1\n")
+    assert run("predict", "--model", model, path) == 2
+    assert (f"{path}, line 2: feature index 9 is beyond the 2 features expected"
+            in error_line(capsys, "predict"))
+    path.write_text("1 1:1\n0 1:x\n")
+    assert run("predict", "--model", model, path) == 2
+    assert "expected LABEL INDEX:VALUE" in error_line(capsys, "predict")
+
+
+def test_an_empty_file_has_no_rows_to_train_on(tmp_path, capsys):
+    path = tmp_path / "d.svm"
+    path.write_text("# only a comment\n\n")
+    assert run("train", path, "--model", tmp_path / "m.skops", "--quiet") == 2
+    assert error_line(capsys).endswith(f"{path}: no rows to train on.")
+
+
 # ------------------------------------------------------------ item 6: unfitted models
 
 def test_holdout_keeping_every_row_out_writes_nothing(tmp_path, capsys):
