@@ -169,15 +169,29 @@ def test_feature_index_beyond_int32(tmp_path, capsys, model):
                                                                           "predict")
 
 
-def test_a_huge_scanned_index_is_refused_and_says_how_to_set_n_features(tmp_path,
-                                                                          capsys):
+BOUNDED_MEMORY = textwrap.dedent("""
+    import resource, sys
+    from sgdclf._cli import main
+
+    limit = 4 * 2**30  # a regression fails with MemoryError, not the machine
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    sys.exit(main(sys.argv[1:]))
+""")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="uses RLIMIT_AS")
+def test_a_huge_scanned_index_is_refused_and_says_how_to_set_n_features(tmp_path):
     path = tmp_path / "big.svm"
     path.write_text("1 1:1\n\n0 1:2 2147483647:1\n")
-    assert run("train", path, "--model", tmp_path / "m.skops", "--quiet") == 2
-    line = error_line(capsys)
-    assert f"{path}, line 3: feature index 2147483647" in line
+    result = subprocess.run([sys.executable, "-c", BOUNDED_MEMORY, "train", str(path),
+                             "--model", str(tmp_path / "m.skops"), "--quiet"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"sgdclf train: error: {path}, line 3: feature index "
+                           "2147483647 makes a model of 2,147,483,647 features")
     assert "--n-features 2147483647" in line
-    assert not (tmp_path / "m.skops").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.svm"]
 
 
 def test_the_weight_bound_counts_one_vs_rest_models(tmp_path, capsys, monkeypatch):
@@ -451,6 +465,19 @@ def test_a_failing_run_leaves_an_existing_model_unchanged(model, capsys):
     assert f"{bad}, line 41:" in error_line(capsys)
     assert model.read_bytes() == before
     assert not [p for p in model.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_rows_the_model_refuses_are_named(tmp_path, capsys, monkeypatch):
+    def refuse(self, X, y, classes=None):
+        raise ValueError("the weights overflowed")
+
+    monkeypatch.setattr(SGDLogisticClassifier, "partial_fit", refuse)
+    path = tmp_path / "d.svm"
+    path.write_text("# header\n" + SVM)
+    assert run("train", path, "--model", tmp_path / "m.skops", "--quiet",
+               "--chunk-rows", 10) == 2
+    assert error_line(capsys).endswith(f"{path}, lines 2-11: the weights overflowed")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.svm"]
 
 
 def test_a_message_with_newlines_is_printed_on_one_line(capsys, monkeypatch):
