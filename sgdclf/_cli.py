@@ -288,7 +288,7 @@ def _check_paths(inputs, outputs):
         if not path.exists():
             raise CommandError(f"{path}: no such file.")
         if path.is_dir():
-            raise CommandError(f"{path} is a directory; name the data files in it.")
+            raise CommandError(f"{path} is a directory; name a file in it.")
         if not os.access(path, os.R_OK):
             raise CommandError(f"{path}: permission denied (cannot read it).")
     for option, path in outputs.items():
