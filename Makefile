@@ -1,6 +1,8 @@
 # Everything is set up by these targets on a fresh machine:
 #   make test   - virtual environment, build, pytest
 #   make bench  - virtual environment, build, benchmark against scikit-learn
+#   make test-asan - a second virtual environment (.venv-asan) with the kernel
+#                 built under AddressSanitizer (build/asan), kernel-facing tests
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -8,7 +10,7 @@ STAMP  := $(VENV)/.installed
 # Build tools must come from the venv (meson-python calls cython and ninja by name).
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: test bench bench-full build clean
+.PHONY: test test-asan bench bench-full build clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,5 +34,50 @@ bench: $(STAMP)
 bench-full: $(STAMP)
 	$(BIN)/python -m benchmarks --full $(BENCH_ARGS)
 
+# ---------------------------------------------------------------- AddressSanitizer
+# The kernel built with -fsanitize=address into its own environment (a regular,
+# non-editable install, so nothing rebuilds at import time under LD_PRELOAD),
+# reinstalled whenever a source changes. The Python interpreter is not
+# instrumented, so gcc's libasan is preloaded; leak detection is off (CPython
+# keeps memory until exit by design). An ASan report aborts the run with a
+# non-zero exit; pytest's capture stays at the sys level so the report
+# reaches the log instead of a capture file.
+ASAN_VENV  := .venv-asan
+ASAN_BIN   := $(ASAN_VENV)/bin
+ASAN_STAMP := $(ASAN_VENV)/.installed
+ASAN_BUILD := build/asan
+# The tests that drive the kernel (about a minute under ASan on two cores).
+ASAN_TESTS ?= tests/test_inputs.py tests/test_multiclass.py tests/test_adagrad.py \
+              tests/test_behaviour.py tests/test_logistic.py tests/test_permutation.py \
+              tests/test_parity.py tests/test_persist.py tests/test_common.py
+ASAN_OPTIONS_RUN := detect_leaks=0:halt_on_error=1:exitcode=66
+
+$(ASAN_BIN)/python:
+	$(PYTHON) -m venv $(ASAN_VENV)
+	$(ASAN_BIN)/python -m pip install --quiet --upgrade pip
+
+$(ASAN_STAMP): $(ASAN_BIN)/python pyproject.toml meson.build meson.options \
+               $(wildcard sgdclf/*)
+	$(ASAN_BIN)/pip install --quiet "meson-python>=0.16" "meson>=1.1" ninja \
+	    "cython>=3.0.10" numpy
+	PATH="$(abspath $(ASAN_BIN)):$$PATH" $(ASAN_BIN)/pip install --quiet \
+	    --no-build-isolation -Cbuild-dir=$(ASAN_BUILD) \
+	    -Csetup-args=-Db_sanitize=address ".[test]"
+	touch $(ASAN_STAMP)
+
+test-asan: $(ASAN_STAMP)
+	@set -e; \
+	libasan="$$($(CC) -print-file-name=libasan.so)"; \
+	test -f "$$libasan" || { echo "test-asan: $(CC) has no libasan.so" >&2; exit 1; }; \
+	export LD_PRELOAD="$$libasan" ASAN_OPTIONS="$(ASAN_OPTIONS_RUN)"; \
+	kernel="$$($(ASAN_BIN)/python -I -c 'import sgdclf._kernel as k; print(k.__file__)')"; \
+	case "$$kernel" in "$(abspath $(ASAN_VENV))"/*) ;; \
+	    *) echo "test-asan: imported $$kernel, not the ASan build" >&2; exit 1;; esac; \
+	ldd "$$kernel" | grep -q libasan \
+	    || { echo "test-asan: $$kernel is not built with AddressSanitizer" >&2; exit 1; }; \
+	echo "test-asan: $$kernel, LD_PRELOAD=$$libasan"; \
+	HYPOTHESIS_PROFILE=asan $(ASAN_BIN)/pytest -p no:cacheprovider --capture=sys -v \
+	    $(ASAN_TESTS) $(ASAN_PYTEST_ARGS)
+
 clean:
-	rm -rf build $(VENV) .pytest_cache
+	rm -rf build $(VENV) $(ASAN_VENV) .pytest_cache
