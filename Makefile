@@ -49,7 +49,8 @@ ASAN_BUILD := build/asan
 # The tests that drive the kernel (about a minute under ASan on two cores).
 ASAN_TESTS ?= tests/test_inputs.py tests/test_multiclass.py tests/test_adagrad.py \
               tests/test_behaviour.py tests/test_logistic.py tests/test_permutation.py \
-              tests/test_parity.py tests/test_persist.py tests/test_common.py
+              tests/test_parity.py tests/test_persist.py tests/test_common.py \
+              tests/test_properties.py
 ASAN_OPTIONS_RUN := detect_leaks=0:halt_on_error=1:exitcode=66
 
 $(ASAN_BIN)/python:
