@@ -44,6 +44,10 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.register_profile("asan", settings.get_profile("ci"), max_examples=60)
+# Bug hunting by hand: HYPOTHESIS_PROFILE=hunt pytest tests/test_properties.py
+settings.register_profile(
+    "hunt", settings.get_profile("ci"), max_examples=1500, derandomize=False
+)
 PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 SUM_TOL = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 1e-4}
@@ -330,7 +334,9 @@ def _assert_sound_predictions(clf, X, *, known=True):
             return
         note(f"scores={scores!r}")
         if not np.isfinite(scores).all() and _known_issue(
-            7, "finite X, non-finite decision_function", known and _ITEM_7_OPEN
+            7,
+            f"finite X, non-finite decision_function ({scores.dtype})",
+            known and _ITEM_7_OPEN,
         ):
             return
         assert np.isfinite(scores).all(), "decision_function returned NaN/inf"
@@ -476,7 +482,9 @@ def test_dense_and_csr_give_the_same_model(data, Xy, kind, dtype):
     assert type(dense_error) is type(sparse_error), (dense_error, sparse_error)
     if dense_error is None:
         rtol = 1e-6 if dtype == "float64" else 1e-3
-        scale = max(1.0, np.abs(dense.coef_).max())
+        # Rounding differs (dense rows use vectorised sums): errors scale with
+        # the weights, and float32 steps of eta0 ~ 10 amplify them.
+        scale = max(1.0, np.abs(dense.coef_).max(), np.abs(dense.intercept_).max())
         assert dense.n_iter_ == sparse.n_iter_
         assert_allclose(sparse.coef_, dense.coef_, rtol=rtol, atol=rtol * scale)
         assert_allclose(
