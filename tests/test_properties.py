@@ -481,9 +481,10 @@ def test_dense_and_csr_give_the_same_model(data, Xy, kind, dtype):
         return
     assert type(dense_error) is type(sparse_error), (dense_error, sparse_error)
     if dense_error is None:
-        rtol = 1e-6 if dtype == "float64" else 1e-3
+        rtol = 1e-6 if dtype == "float64" else 1e-2
         # Rounding differs (dense rows use vectorised sums): errors scale with
-        # the weights, and float32 steps of eta0 ~ 10 amplify them.
+        # the weights, and float32 with large steps (eta0 ~ 10, or the early
+        # "optimal" steps) amplifies them to ~1e-3 of the largest weight.
         scale = max(1.0, np.abs(dense.coef_).max(), np.abs(dense.intercept_).max())
         assert dense.n_iter_ == sparse.n_iter_
         assert_allclose(sparse.coef_, dense.coef_, rtol=rtol, atol=rtol * scale)
