@@ -50,7 +50,7 @@ ASAN_BUILD := build/asan
 ASAN_TESTS ?= tests/test_inputs.py tests/test_multiclass.py tests/test_adagrad.py \
               tests/test_behaviour.py tests/test_logistic.py tests/test_permutation.py \
               tests/test_parity.py tests/test_persist.py tests/test_common.py \
-              tests/test_properties.py
+              tests/test_properties.py tests/test_kernel_checks.py
 ASAN_OPTIONS_RUN := detect_leaks=0:halt_on_error=1:exitcode=66
 
 $(ASAN_BIN)/python:

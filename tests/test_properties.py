@@ -53,56 +53,6 @@ PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 SUM_TOL = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 1e-4}
 
 
-# ---------------------------------------------------------------- known issues
-# Issue 10 items 3 and 7 are being fixed. While the explicit reproducers below
-# still fail, an example that shows exactly that symptom is recorded (hypothesis
-# event) instead of failing the property; once an item is fixed its probe is
-# False and the property checks it strictly. The regression tests at the end
-# of this file state each item on its own reproducer.
-
-
-def _model(coef, intercept, classes, multi_class="ovr", dtype=np.float64):
-    """A fitted estimator with the given weights (as a fit would leave them)."""
-    clf = SGDLogisticClassifier(multi_class=multi_class)
-    clf.coef_ = np.array(coef, dtype=dtype, ndmin=2)
-    clf.intercept_ = np.array(intercept, dtype=dtype, ndmin=1)
-    clf.classes_ = np.array(classes)
-    clf.n_features_in_ = clf.coef_.shape[1]
-    clf.t_ = 1.0
-    clf.n_iter_ = 1
-    return clf
-
-
-def _item_3_reproduces():
-    clf = _model([[-1, 0], [-1, 0], [-2, 0]], [0, 0, 0], [0, 1, 2])
-    return not np.allclose(clf.predict_proba([[1e17, 0.0]]).sum(), 1.0)
-
-
-def _item_7_reproduces():
-    clf = _model([[2.0, -2.0]], [0.0], [0, 1])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return not np.isfinite(clf.decision_function([[1e308, 1e308]])).all()
-        except ValueError:
-            return False
-
-
-def _item_13_strided_data_reproduces():
-    A = sp.csr_matrix(np.eye(3))
-    A.data = np.ones(6)[::2]
-    try:
-        SGDLogisticClassifier(max_iter=1, tol=None).fit(A, [0, 1, 1])
-    except ValueError as exc:
-        return str(exc) == "ndarray is not C-contiguous"
-    return False
-
-
-_ITEM_3_OPEN = _item_3_reproduces()
-_ITEM_7_OPEN = _item_7_reproduces()
-_ITEM_13_OPEN = _item_13_strided_data_reproduces()
-
-
 def note(message):
     """hypothesis.note, also usable from a plain test."""
     with contextlib.suppress(hypothesis.errors.InvalidArgument):
@@ -112,13 +62,6 @@ def note(message):
 def event(message):
     with contextlib.suppress(hypothesis.errors.InvalidArgument):
         hypothesis.event(message)
-
-
-def _known_issue(item, symptom, applies):
-    if applies:
-        event(f"issue 10 item {item}: {symptom}")
-        note(f"issue 10 item {item} (open): {symptom}")
-    return applies
 
 
 # ---------------------------------------------------------------- strategies
@@ -315,9 +258,8 @@ def _call(clf, method, *args, **kwargs):
     return None
 
 
-def _assert_sound_predictions(clf, X, *, known=True):
-    """The fitted model's outputs on X obey the contract (``known``: except
-    for the open issue items, recorded instead)."""
+def _assert_sound_predictions(clf, X):
+    """The fitted model's outputs on X obey the contract."""
     coef = clf.coef_.toarray() if sp.issparse(clf.coef_) else clf.coef_
     assert np.isfinite(coef).all()
     assert np.isfinite(clf.intercept_).all()
@@ -333,12 +275,6 @@ def _assert_sound_predictions(clf, X, *, known=True):
                 clf.predict(X)
             return
         note(f"scores={scores!r}")
-        if not np.isfinite(scores).all() and _known_issue(
-            7,
-            f"finite X, non-finite decision_function ({scores.dtype})",
-            known and _ITEM_7_OPEN,
-        ):
-            return
         assert np.isfinite(scores).all(), "decision_function returned NaN/inf"
         proba = clf.predict_proba(X)
         predicted = clf.predict(X)
@@ -348,17 +284,6 @@ def _assert_sound_predictions(clf, X, *, known=True):
     assert np.isfinite(proba).all()
     assert ((proba >= 0) & (proba <= 1)).all()
     tol = SUM_TOL[proba.dtype]
-    off = np.abs(proba.sum(axis=1) - 1.0) > tol
-    if off.any() and _known_issue(
-        3,
-        "one-vs-rest rows whose sigmoids all (nearly) underflow",
-        known
-        and _ITEM_3_OPEN
-        and scores.ndim == 2
-        and clf.multi_class == "ovr"
-        and (scores[off].max(axis=1) < -20).all(),
-    ):
-        return
     assert_allclose(
         proba.sum(axis=1),
         1.0,
@@ -473,12 +398,6 @@ def test_dense_and_csr_give_the_same_model(data, Xy, kind, dtype):
     X_sparse = as_kind(X_dense, kind)
     dense_error = _call(dense, "fit", X_dense, y)
     sparse_error = _call(sparse, "fit", X_sparse, y)
-    if _known_issue(
-        13,
-        "CSR with non-contiguous data refused with a bare message",
-        _ITEM_13_OPEN and str(sparse_error) == "ndarray is not C-contiguous",
-    ):
-        return
     assert type(dense_error) is type(sparse_error), (dense_error, sparse_error)
     if dense_error is None:
         rtol = 1e-6 if dtype == "float64" else 1e-2
@@ -539,24 +458,36 @@ def test_multinomial_team_on_wide_data(monkeypatch):
 
 
 # ---------------------------------------------------------------- the known items
-# Reproducers of issue 10 items (3, 7, 13) found again by the properties above;
-# they fail on the code of the day the file was written and pass once fixed.
 
 
-@pytest.mark.xfail(strict=False, reason="issue 10 item 3")
+def _model(coef, intercept, classes, multi_class="ovr", dtype=np.float64):
+    """A fitted estimator with the given weights (as a fit would leave them)."""
+    clf = SGDLogisticClassifier(multi_class=multi_class)
+    clf.coef_ = np.array(coef, dtype=dtype, ndmin=2)
+    clf.intercept_ = np.array(intercept, dtype=dtype, ndmin=1)
+    clf.classes_ = np.array(classes)
+    clf.n_features_in_ = clf.coef_.shape[1]
+    clf.t_ = 1.0
+    clf.n_iter_ = 1
+    return clf
+
+
+# Reproducers of issue 10 items (3, 7, 13), also found by the properties above
+# (3 only by its reproducer); each failed before those items were fixed.
+
+
 @pytest.mark.parametrize(
     "dtype, x", [(np.float64, 1e17), (np.float32, 3e7), (np.float32, 1e4)]
 )
 def test_ovr_predict_proba_sums_to_one_when_every_sigmoid_underflows(dtype, x):
     clf = _model([[-1, 0], [-1, 0], [-2, 0]], [0, 0, 0], [0, 1, 2], dtype=dtype)
     X = np.array([[x, 0.0]], dtype=dtype)
-    _assert_sound_predictions(clf, X, known=False)
+    _assert_sound_predictions(clf, X)
     assert_allclose(
         clf.predict_proba(X), [[0.5, 0.5, 0.0]], atol=SUM_TOL[clf.coef_.dtype]
     )
 
 
-@pytest.mark.xfail(strict=False, reason="issue 10 item 7")
 @pytest.mark.parametrize(
     "coef, multi_class",
     [([[2.0, -2.0]], "ovr"), ([[2.0, -2.0], [1.0, 1.0], [-1.0, 0.5]], "multinomial")],
@@ -564,10 +495,9 @@ def test_ovr_predict_proba_sums_to_one_when_every_sigmoid_underflows(dtype, x):
 def test_finite_X_never_gives_silent_nan_or_inf_scores(coef, multi_class):
     classes = list(range(max(2, len(coef))))
     clf = _model(coef, [0.0] * len(coef), classes, multi_class=multi_class)
-    _assert_sound_predictions(clf, np.array([[1e308, 1e308]]), known=False)
+    _assert_sound_predictions(clf, np.array([[1e308, 1e308]]))
 
 
-@pytest.mark.xfail(strict=False, reason="issue 10 item 7 (float32 model)")
 def test_float32_partial_fit_scores_do_not_overflow_silently():
     # Found by test_partial_fit_sequences: a float32 model trained on -1e30
     # holds weights ~1e27 (finite in float32) whose float32 scores overflow.
@@ -583,7 +513,7 @@ def test_float32_partial_fit_scores_do_not_overflow_silently():
         random_state=0,
     )
     clf.partial_fit(X, y, classes=[0, 1, 2])
-    _assert_sound_predictions(clf, X, known=False)
+    _assert_sound_predictions(clf, X)
 
 
 def _fit_in_subprocess(tmp_path, code):
@@ -599,7 +529,6 @@ def _fit_in_subprocess(tmp_path, code):
     )
 
 
-@pytest.mark.xfail(strict=False, reason="issue 10 item 13")
 @pytest.mark.parametrize("column", [3, 5_000_000])
 def test_csr_column_index_beyond_its_width_is_a_value_error(tmp_path, column):
     # Out-of-bounds writes: a crash, heap corruption found at exit, or (by
@@ -624,7 +553,6 @@ def test_csr_column_index_beyond_its_width_is_a_value_error(tmp_path, column):
     assert result.stdout.startswith("ValueError:"), result.stdout
 
 
-@pytest.mark.xfail(strict=False, reason="issue 10 item 13")
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_csr_with_non_contiguous_data_fits_or_says_what_to_do(dtype):
     X = sp.csr_matrix(np.array([[1.0, 0, 2], [0, 3, 0], [4, 0, 0]], dtype=dtype))
