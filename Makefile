@@ -46,11 +46,13 @@ ASAN_VENV  := .venv-asan
 ASAN_BIN   := $(ASAN_VENV)/bin
 ASAN_STAMP := $(ASAN_VENV)/.installed
 ASAN_BUILD := build/asan
-# The tests that drive the kernel (about a minute under ASan on two cores).
+# The tests that drive the kernel, and the command line over malformed files
+# (about 45 s under ASan on two cores).
 ASAN_TESTS ?= tests/test_inputs.py tests/test_multiclass.py tests/test_adagrad.py \
               tests/test_behaviour.py tests/test_logistic.py tests/test_permutation.py \
               tests/test_parity.py tests/test_persist.py tests/test_common.py \
-              tests/test_properties.py tests/test_kernel_checks.py
+              tests/test_properties.py tests/test_kernel_checks.py \
+              tests/test_cli_fuzz.py
 ASAN_OPTIONS_RUN := detect_leaks=0:halt_on_error=1:exitcode=66
 
 $(ASAN_BIN)/python:
