@@ -1,6 +1,7 @@
 # Everything is set up by these targets on a fresh machine:
 #   make test   - virtual environment, build, pytest
 #   make bench  - virtual environment, build, benchmark against scikit-learn
+#   make lint   - ruff check, ruff format --check, cython-lint
 #   make test-asan - a second virtual environment (.venv-asan) with the kernel
 #                 built under AddressSanitizer (build/asan), kernel-facing tests
 PYTHON ?= python3
@@ -10,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # Build tools must come from the venv (meson-python calls cython and ninja by name).
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: test test-asan bench bench-full build clean
+.PHONY: test test-asan lint bench bench-full build clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +28,12 @@ build: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# ruff (lint and format) for the Python files, cython-lint for the kernel.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/cython-lint --max-line-length 88 sgdclf/_kernel.pyx
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)

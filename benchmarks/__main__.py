@@ -45,26 +45,65 @@ def cases(full):
     """(name, load, parameters of both, parameters of ours only, target ratio)."""
     scale = 2 if full else 1
     multinomial = {"multi_class": "multinomial"}
-    yield ("dense f64 200k x 100, shuffle",
-           lambda: datasets.dense(250_000 * scale, 100), {}, {}, 0.33)
-    yield ("dense f32 200k x 100, shuffle",
-           lambda: datasets.dense(250_000 * scale, 100, dtype=np.float32), {}, {}, 0.25)
-    yield ("dense f64 200k x 100, no shuffle",
-           lambda: datasets.dense(250_000 * scale, 100), {"shuffle": False}, {}, 0.2)
+    yield (
+        "dense f64 200k x 100, shuffle",
+        lambda: datasets.dense(250_000 * scale, 100),
+        {},
+        {},
+        0.33,
+    )
+    yield (
+        "dense f32 200k x 100, shuffle",
+        lambda: datasets.dense(250_000 * scale, 100, dtype=np.float32),
+        {},
+        {},
+        0.25,
+    )
+    yield (
+        "dense f64 200k x 100, no shuffle",
+        lambda: datasets.dense(250_000 * scale, 100),
+        {"shuffle": False},
+        {},
+        0.2,
+    )
     # tol set (the default): both also evaluate the loss of every example; with
     # n_iter_no_change=5 neither can stop within 5 epochs.
-    yield ("dense f64 200k x 100, shuffle, tol=1e-3",
-           lambda: datasets.dense(250_000 * scale, 100), {"tol": 1e-3}, {}, None)
-    yield ("CSR 200k x 50k, 40 nnz/row, shuffle",
-           lambda: datasets.sparse(250_000 * scale, 50_000, 40), {}, {}, 0.5)
-    yield ("10-class dense 100k x 50 (OvR)",
-           lambda: datasets.dense(125_000 * scale, 50, n_classes=10), {}, {}, 0.2)
-    yield ("10-class dense 100k x 50, ours multinomial (sklearn OvR)",
-           lambda: datasets.dense(125_000 * scale, 50, n_classes=10), {}, multinomial,
-           0.2)
+    yield (
+        "dense f64 200k x 100, shuffle, tol=1e-3",
+        lambda: datasets.dense(250_000 * scale, 100),
+        {"tol": 1e-3},
+        {},
+        None,
+    )
+    yield (
+        "CSR 200k x 50k, 40 nnz/row, shuffle",
+        lambda: datasets.sparse(250_000 * scale, 50_000, 40),
+        {},
+        {},
+        0.5,
+    )
+    yield (
+        "10-class dense 100k x 50 (OvR)",
+        lambda: datasets.dense(125_000 * scale, 50, n_classes=10),
+        {},
+        {},
+        0.2,
+    )
+    yield (
+        "10-class dense 100k x 50, ours multinomial (sklearn OvR)",
+        lambda: datasets.dense(125_000 * scale, 50, n_classes=10),
+        {},
+        multinomial,
+        0.2,
+    )
     yield "digits (10 classes)", lambda: datasets.bundled("digits"), {}, {}, None
-    yield ("digits, averaged, ours multinomial (sklearn OvR)",
-           lambda: datasets.bundled("digits"), {"average": True}, multinomial, None)
+    yield (
+        "digits, averaged, ours multinomial (sklearn OvR)",
+        lambda: datasets.bundled("digits"),
+        {"average": True},
+        multinomial,
+        None,
+    )
     yield "breast cancer", lambda: datasets.bundled("breast_cancer"), {}, {}, None
 
 
@@ -77,7 +116,9 @@ def time_fit(make, X, y):
 
 def quality(model, X, y):
     proba = model.predict_proba(X)
-    return log_loss(y, proba, labels=model.classes_), accuracy_score(y, model.predict(X))
+    return log_loss(y, proba, labels=model.classes_), accuracy_score(
+        y, model.predict(X)
+    )
 
 
 def run_case(name, load, extra, ours_extra, target, epochs, reps, seeds):
@@ -91,8 +132,8 @@ def run_case(name, load, extra, ours_extra, target, epochs, reps, seeds):
         params = dict(max_iter=n_epochs, tol=None, random_state=seed)
         params.update(extra)
         makers = {
-            "ours": lambda: SGDLogisticClassifier(**params, **ours_extra),
-            "sklearn": lambda: SGDClassifier(loss="log_loss", **params),
+            "ours": lambda p=params: SGDLogisticClassifier(**p, **ours_extra),
+            "sklearn": lambda p=params: SGDClassifier(loss="log_loss", **p),
         }
         for _ in range(n_reps):  # interleaved
             models = {}
@@ -146,13 +187,21 @@ def machine():
 
 
 def table(rows):
-    head = ("| case | n_train x d | epochs | ours s/epoch | sklearn s/epoch | ratio "
-            "| target | train log-loss ours / sklearn | held-out log-loss ours / sklearn "
-            "| accuracy ours / sklearn |")
+    head = (
+        "| case | n_train x d | epochs | ours s/epoch | sklearn s/epoch | ratio "
+        "| target | train log-loss ours / sklearn | held-out log-loss ours / sklearn "
+        "| accuracy ours / sklearn |"
+    )
     lines = [head, "|" + "---|" * 10]
     for r in rows:
-        target = "" if r["target"] is None else (
-            f"<= {r['target']} " + ("met" if r["ratio"] <= r["target"] else "**missed**"))
+        target = (
+            ""
+            if r["target"] is None
+            else (
+                f"<= {r['target']} "
+                + ("met" if r["ratio"] <= r["target"] else "**missed**")
+            )
+        )
         lines.append(
             f"| {r['case']} | {r['n_train']} x {r['n_features']} | {r['epochs']} "
             f"| {r['ours_s_per_epoch']:.4f} | {r['sklearn_s_per_epoch']:.4f} "
@@ -194,59 +243,61 @@ def write_atomic(path, text):
 
 
 def report(info, args, rows, ttt, foot, extra_rows, stream, dask_result):
-    return "\n".join([
-        "# sgdclf vs SGDClassifier(loss=\"log_loss\")",
-        "",
-        f"Machine: {info['cpu']}, {info['cores']} cores. Python {info['python']}, "
-        f"numpy {info['numpy']}, scikit-learn {info['sklearn']}, sgdclf {info['sgdclf']}. "
-        f"Date: {info['date']}.",
-        "",
-        "## Fit time",
-        "",
-        "Same epochs for both (tol=None), runs interleaved; times are medians over "
-        f"{args.seeds} seeds x {args.reps} repetitions (small data sets: 3x the "
-        "repetitions and 50 epochs). Ratio = ours / sklearn fit time (below 1 is "
-        "faster); red ticks in the plot are the targets. Log-losses and accuracy "
-        "are medians over seeds; held-out = 20% of the data.",
-        "",
-        table(rows),
-        "",
-        "![ratio](ratio.png)",
-        "",
-        "## Time to target",
-        "",
-        convergence.table(ttt),
-        "",
-        "![held-out log-loss vs time](loss_vs_time.png)",
-        "",
-        "## Memory and prediction",
-        "",
-        "Peak memory allocated during fit beyond what existed before (tracemalloc; "
-        "X itself not counted), 3 epochs; predict_proba on the held-out rows, "
-        "median of 7 interleaved runs.",
-        "",
-        footprint.table(foot),
-        "",
-        "## Beyond SGDClassifier",
-        "",
-        "n_jobs: median fit time with n_jobs=1 / n_jobs=2 over "
-        f"{args.reps + 1} interleaved repetitions (ratio above 1: threads help). "
-        "AdaGrad: same epochs, held-out 20%.",
-        "",
-        beyond.table(extra_rows),
-        "",
-        "## Streaming from a file",
-        "",
-        "Each run in a fresh process; memory as the peak RSS (VmHWM) and what the "
-        "work added to the RSS after the imports.",
-        "",
-        streaming.table(stream),
-        "",
-        "## Dask: data-parallel training",
-        "",
-        distributed_bench.table(dask_result),
-        "",
-    ])
+    return "\n".join(
+        [
+            '# sgdclf vs SGDClassifier(loss="log_loss")',
+            "",
+            f"Machine: {info['cpu']}, {info['cores']} cores. Python {info['python']}, "
+            f"numpy {info['numpy']}, scikit-learn {info['sklearn']}, sgdclf {info['sgdclf']}. "
+            f"Date: {info['date']}.",
+            "",
+            "## Fit time",
+            "",
+            "Same epochs for both (tol=None), runs interleaved; times are medians over "
+            f"{args.seeds} seeds x {args.reps} repetitions (small data sets: 3x the "
+            "repetitions and 50 epochs). Ratio = ours / sklearn fit time (below 1 is "
+            "faster); red ticks in the plot are the targets. Log-losses and accuracy "
+            "are medians over seeds; held-out = 20% of the data.",
+            "",
+            table(rows),
+            "",
+            "![ratio](ratio.png)",
+            "",
+            "## Time to target",
+            "",
+            convergence.table(ttt),
+            "",
+            "![held-out log-loss vs time](loss_vs_time.png)",
+            "",
+            "## Memory and prediction",
+            "",
+            "Peak memory allocated during fit beyond what existed before (tracemalloc; "
+            "X itself not counted), 3 epochs; predict_proba on the held-out rows, "
+            "median of 7 interleaved runs.",
+            "",
+            footprint.table(foot),
+            "",
+            "## Beyond SGDClassifier",
+            "",
+            "n_jobs: median fit time with n_jobs=1 / n_jobs=2 over "
+            f"{args.reps + 1} interleaved repetitions (ratio above 1: threads help). "
+            "AdaGrad: same epochs, held-out 20%.",
+            "",
+            beyond.table(extra_rows),
+            "",
+            "## Streaming from a file",
+            "",
+            "Each run in a fresh process; memory as the peak RSS (VmHWM) and what the "
+            "work added to the RSS after the imports.",
+            "",
+            streaming.table(stream),
+            "",
+            "## Dask: data-parallel training",
+            "",
+            distributed_bench.table(dask_result),
+            "",
+        ]
+    )
 
 
 def main(argv=None):
@@ -255,9 +306,11 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--reps", type=int, default=2, help="repetitions per seed")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--only", default=None,
-                        help="run fit-time cases whose name contains this "
-                             "(prints, writes no report)")
+    parser.add_argument(
+        "--only",
+        default=None,
+        help="run fit-time cases whose name contains this (prints, writes no report)",
+    )
     args = parser.parse_args(argv)
 
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -273,11 +326,22 @@ def main(argv=None):
         if args.only and args.only not in name:
             continue
         progress(f"{name} ...")
-        row = run_case(name, load, extra, ours_extra, target, args.epochs, args.reps,
-                       range(args.seeds))
+        row = run_case(
+            name,
+            load,
+            extra,
+            ours_extra,
+            target,
+            args.epochs,
+            args.reps,
+            range(args.seeds),
+        )
         rows.append(row)
-        print(f"          ratio {row['ratio']:.2f} (ours {row['ours_s_per_epoch']:.4f} "
-              f"s/epoch, sklearn {row['sklearn_s_per_epoch']:.4f} s/epoch)", flush=True)
+        print(
+            f"          ratio {row['ratio']:.2f} (ours {row['ours_s_per_epoch']:.4f} "
+            f"s/epoch, sklearn {row['sklearn_s_per_epoch']:.4f} s/epoch)",
+            flush=True,
+        )
     print()
     print(table(rows))
     if args.only:
@@ -289,8 +353,9 @@ def main(argv=None):
     progress("memory and prediction ...")
     foot = footprint.measure(args.full)
     progress("threads and AdaGrad ...")
-    extra_rows = (beyond.thread_scaling(args.reps + 1, args.full)
-                  + beyond.adagrad_on_badly_scaled(args.full))
+    extra_rows = beyond.thread_scaling(
+        args.reps + 1, args.full
+    ) + beyond.adagrad_on_badly_scaled(args.full)
     progress("streaming from a file ...")
     stream = streaming.measure(args.full)
     progress("dask, 1 and 2 workers ...")
@@ -306,11 +371,25 @@ def main(argv=None):
     print(streaming.table(stream))
     print()
     print(distributed_bench.table(dask_result))
-    write_atomic(RESULTS / "report.md",
-                 report(info, args, rows, ttt, foot, extra_rows, stream, dask_result))
-    write_atomic(RESULTS / "results.json", json.dumps(
-        dict(machine=info, cases=rows, time_to_target=ttt, footprint=foot,
-             beyond=extra_rows, streaming=stream, dask=dask_result), indent=2))
+    write_atomic(
+        RESULTS / "report.md",
+        report(info, args, rows, ttt, foot, extra_rows, stream, dask_result),
+    )
+    write_atomic(
+        RESULTS / "results.json",
+        json.dumps(
+            dict(
+                machine=info,
+                cases=rows,
+                time_to_target=ttt,
+                footprint=foot,
+                beyond=extra_rows,
+                streaming=stream,
+                dask=dask_result,
+            ),
+            indent=2,
+        ),
+    )
     plot(rows, RESULTS / "ratio.png")
     convergence.plot(ttt, RESULTS / "loss_vs_time.png")
     print(f"\nWrote {RESULTS / 'report.md'} (total {time.perf_counter() - start:.0f}s)")

@@ -11,7 +11,6 @@ against wall time; the time to target is the first fit on the curve within 1%.
 import time
 import warnings
 
-import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.metrics import log_loss
@@ -31,20 +30,38 @@ def methods(n_samples):
     sgd = dict(alpha=ALPHA, tol=None, random_state=0)
     C = 1.0 / (ALPHA * n_samples)
     return {
-        "sgdclf (default)": (lambda k: SGDLogisticClassifier(max_iter=k, **sgd),
-                             SGD_EPOCHS),
-        "sgdclf averaged": (lambda k: SGDLogisticClassifier(max_iter=k, average=True,
-                                                            **sgd), SGD_EPOCHS),
-        "sgdclf adagrad": (lambda k: SGDLogisticClassifier(
-            max_iter=k, learning_rate="adagrad", eta0=0.1, **sgd), SGD_EPOCHS),
-        "SGDClassifier (default)": (lambda k: SGDClassifier(
-            loss="log_loss", max_iter=k, **sgd), SGD_EPOCHS),
-        "SGDClassifier averaged": (lambda k: SGDClassifier(
-            loss="log_loss", max_iter=k, average=True, **sgd), SGD_EPOCHS),
-        "LogisticRegression lbfgs": (lambda k: LogisticRegression(
-            C=C, solver="lbfgs", max_iter=k, tol=1e-12), LBFGS_ITERATIONS),
-        "LogisticRegression saga": (lambda k: LogisticRegression(
-            C=C, solver="saga", max_iter=k, tol=1e-12, random_state=0), SAGA_EPOCHS),
+        "sgdclf (default)": (
+            lambda k: SGDLogisticClassifier(max_iter=k, **sgd),
+            SGD_EPOCHS,
+        ),
+        "sgdclf averaged": (
+            lambda k: SGDLogisticClassifier(max_iter=k, average=True, **sgd),
+            SGD_EPOCHS,
+        ),
+        "sgdclf adagrad": (
+            lambda k: SGDLogisticClassifier(
+                max_iter=k, learning_rate="adagrad", eta0=0.1, **sgd
+            ),
+            SGD_EPOCHS,
+        ),
+        "SGDClassifier (default)": (
+            lambda k: SGDClassifier(loss="log_loss", max_iter=k, **sgd),
+            SGD_EPOCHS,
+        ),
+        "SGDClassifier averaged": (
+            lambda k: SGDClassifier(loss="log_loss", max_iter=k, average=True, **sgd),
+            SGD_EPOCHS,
+        ),
+        "LogisticRegression lbfgs": (
+            lambda k: LogisticRegression(C=C, solver="lbfgs", max_iter=k, tol=1e-12),
+            LBFGS_ITERATIONS,
+        ),
+        "LogisticRegression saga": (
+            lambda k: LogisticRegression(
+                C=C, solver="saga", max_iter=k, tol=1e-12, random_state=0
+            ),
+            SAGA_EPOCHS,
+        ),
     }
 
 
@@ -53,8 +70,9 @@ def time_to_target(full):
     n = X_tr.shape[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        reference = LogisticRegression(C=1.0 / (ALPHA * n), tol=1e-10,
-                                       max_iter=5000).fit(X_tr, y_tr)
+        reference = LogisticRegression(
+            C=1.0 / (ALPHA * n), tol=1e-10, max_iter=5000
+        ).fit(X_tr, y_tr)
         optimum = log_loss(y_te, reference.predict_proba(X_te))
         target = optimum * (1 + TOLERANCE)
         curves, rows = {}, []
@@ -71,17 +89,27 @@ def time_to_target(full):
                     break
             curves[name] = points
             reached = [p for p in points if p[1] <= target]
-            rows.append(dict(
-                method=name,
-                seconds=float(reached[0][0]) if reached else None,
-                budget=int(reached[0][2]) if reached else None,
-                best_logloss=float(min(p[1] for p in points)),
-                tried=[int(b) for b in budgets[:len(points)]],
-            ))
-    return dict(data=f"dense f64 {n // 1000}k x 100", n_train=n, alpha=ALPHA,
-                optimum=float(optimum), target=float(target), rows=rows,
-                curves={k: [[float(t), float(l), int(b)] for t, l, b in v]
-                        for k, v in curves.items()})
+            rows.append(
+                dict(
+                    method=name,
+                    seconds=float(reached[0][0]) if reached else None,
+                    budget=int(reached[0][2]) if reached else None,
+                    best_logloss=float(min(p[1] for p in points)),
+                    tried=[int(b) for b in budgets[: len(points)]],
+                )
+            )
+    return dict(
+        data=f"dense f64 {n // 1000}k x 100",
+        n_train=n,
+        alpha=ALPHA,
+        optimum=float(optimum),
+        target=float(target),
+        rows=rows,
+        curves={
+            k: [[float(t), float(loss), int(b)] for t, loss, b in v]
+            for k, v in curves.items()
+        },
+    )
 
 
 def table(result):
@@ -94,10 +122,15 @@ def table(result):
         "|---|---|---|---|",
     ]
     for r in result["rows"]:
-        reached = (f"{r['seconds']:.3f} s" if r["seconds"] is not None
-                   else f"not reached (tried {r['tried'][-1]})")
+        reached = (
+            f"{r['seconds']:.3f} s"
+            if r["seconds"] is not None
+            else f"not reached (tried {r['tried'][-1]})"
+        )
         budget = r["budget"] if r["budget"] is not None else "-"
-        lines.append(f"| {r['method']} | {reached} | {budget} | {r['best_logloss']:.5f} |")
+        lines.append(
+            f"| {r['method']} | {reached} | {budget} | {r['best_logloss']:.5f} |"
+        )
     return "\n".join(lines)
 
 
@@ -113,7 +146,9 @@ def plot(result, path):
         loss = [p[1] for p in points]
         style = "-" if name.startswith("sgdclf") else "--"
         ax.plot(t, loss, style, marker="o", markersize=3, label=name)
-    ax.axhline(result["target"], color="black", linewidth=1, label="target (optimum +1%)")
+    ax.axhline(
+        result["target"], color="black", linewidth=1, label="target (optimum +1%)"
+    )
     ax.set_xscale("log")
     ax.set_ylim(result["optimum"] * 0.995, result["optimum"] * 1.25)
     ax.set_xlabel("fit wall time (s)")

@@ -17,8 +17,13 @@ def _standardised_split(X, y, seed=0):
 
 def dense(n_samples, n_features, n_classes=2, dtype=np.float64, seed=0):
     X, y = make_classification(
-        n_samples=n_samples, n_features=n_features, n_informative=n_features // 2,
-        n_classes=n_classes, n_clusters_per_class=1, flip_y=0.02, random_state=seed,
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=n_features // 2,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        flip_y=0.02,
+        random_state=seed,
     )
     X_tr, X_te, y_tr, y_te = _standardised_split(X, y, seed)
     return X_tr.astype(dtype), X_te.astype(dtype), y_tr, y_te
@@ -31,7 +36,9 @@ def sparse(n_samples, n_features, nnz_per_row, seed=0):
     indices.sort(axis=1)
     data = rng.standard_normal((n_samples, nnz_per_row))
     indptr = np.arange(0, n_samples * nnz_per_row + 1, nnz_per_row)
-    X = sp.csr_matrix((data.ravel(), indices.ravel(), indptr), shape=(n_samples, n_features))
+    X = sp.csr_matrix(
+        (data.ravel(), indices.ravel(), indptr), shape=(n_samples, n_features)
+    )
     X.sum_duplicates()
     w = rng.standard_normal(n_features) * (rng.random(n_features) < 0.2)
     margin = X @ w
@@ -48,12 +55,14 @@ def bundled(name):
 
 def badly_scaled(n_samples, n_features, seed=0):
     """Dense features whose scales span 0.01 to 1000, not standardised."""
-    X, y = make_classification(n_samples, n_features, n_informative=n_features * 2 // 5,
-                               random_state=seed)
+    X, y = make_classification(
+        n_samples, n_features, n_informative=n_features * 2 // 5, random_state=seed
+    )
     scales = np.logspace(-2, 3, n_features)
     X = X * scales[np.random.default_rng(seed).permutation(n_features)]
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, stratify=y,
-                                              random_state=seed)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=0.2, stratify=y, random_state=seed
+    )
     return X_tr, X_te, y_tr, y_te
 
 
@@ -62,8 +71,11 @@ def sparse_multiclass(n_samples, n_features, nnz_per_row, n_classes, seed=0):
     X_tr, X_te, _, _ = sparse(n_samples, n_features, nnz_per_row, seed)
     rng = np.random.default_rng(seed + 1)
     W = rng.standard_normal((n_features, n_classes)) * (
-        rng.random((n_features, n_classes)) < 0.2)
+        rng.random((n_features, n_classes)) < 0.2
+    )
+
     def labels(X):
         scores = X @ W
         return np.argmax(scores + rng.gumbel(size=scores.shape), axis=1)
+
     return X_tr, X_te, labels(X_tr), labels(X_te)

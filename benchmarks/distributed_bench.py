@@ -34,9 +34,15 @@ def measure(full):
     params = dict(random_state=0, tol=None, average=block)
     out = dict(n_train=int(X_tr.shape[0]), blocks=8, rounds={}, speed={})
     for n_workers in (1, 2):
-        with distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1,
-                                      processes=True, dashboard_address=None) as cluster, \
-                distributed.Client(cluster) as client:
+        with (
+            distributed.LocalCluster(
+                n_workers=n_workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
             Xd = client.persist(da.from_array(X_tr, chunks=(block, X_tr.shape[1])))
             yd = client.persist(da.from_array(y_tr, chunks=block))
             distributed.wait([Xd, yd])
@@ -47,12 +53,15 @@ def measure(full):
                 DaskSGDLogisticClassifier(max_iter=5, **params).fit(Xd, yd)
                 times.append(time.perf_counter() - start)
             seconds = float(np.median(times))
-            out["speed"][n_workers] = dict(seconds_5_rounds=seconds,
-                                           rows_per_s=5 * X_tr.shape[0] / seconds)
+            out["speed"][n_workers] = dict(
+                seconds_5_rounds=seconds, rows_per_s=5 * X_tr.shape[0] / seconds
+            )
             if n_workers == 2:
                 for k in ROUNDS:
                     model = DaskSGDLogisticClassifier(max_iter=k, **params).fit(Xd, yd)
-                    out["rounds"][k] = dict(dask=float(log_loss(y_te, model.predict_proba(X_te))))
+                    out["rounds"][k] = dict(
+                        dask=float(log_loss(y_te, model.predict_proba(X_te)))
+                    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for k in ROUNDS:
@@ -61,7 +70,9 @@ def measure(full):
         start = time.perf_counter()
         SGDLogisticClassifier(max_iter=5, **params).fit(X_tr, y_tr)
         out["local_rows_per_s"] = 5 * X_tr.shape[0] / (time.perf_counter() - start)
-    out["speedup"] = out["speed"][1]["seconds_5_rounds"] / out["speed"][2]["seconds_5_rounds"]
+    out["speedup"] = (
+        out["speed"][1]["seconds_5_rounds"] / out["speed"][2]["seconds_5_rounds"]
+    )
     return out
 
 

@@ -47,8 +47,14 @@ def measure(full, reps=7):
     scale = 2 if full else 1
     cases = [
         ("dense f64 200k x 100", lambda: datasets.dense(250_000 * scale, 100)),
-        ("CSR 200k x 50k, 40 nnz/row", lambda: datasets.sparse(250_000 * scale, 50_000, 40)),
-        ("10-class dense 100k x 50", lambda: datasets.dense(125_000 * scale, 50, n_classes=10)),
+        (
+            "CSR 200k x 50k, 40 nnz/row",
+            lambda: datasets.sparse(250_000 * scale, 50_000, 40),
+        ),
+        (
+            "10-class dense 100k x 50",
+            lambda: datasets.dense(125_000 * scale, 50, n_classes=10),
+        ),
     ]
     rows = []
     for name, load in cases:
@@ -63,18 +69,22 @@ def measure(full, reps=7):
             ours_predict.append(_predict_seconds(ours, X_te, 1))
             theirs_predict.append(_predict_seconds(theirs, X_te, 1))
         x_bytes = _nbytes(X_tr)
-        rows.append(dict(
-            case=name,
-            x_mb=x_bytes / 2**20,
-            ours_peak_mb=ours_peak / 2**20,
-            sklearn_peak_mb=theirs_peak / 2**20,
-            ours_peak_share=ours_peak / x_bytes,
-            sklearn_peak_share=theirs_peak / x_bytes,
-            n_predict=int(X_te.shape[0]),
-            ours_predict_s=float(np.median(ours_predict)),
-            sklearn_predict_s=float(np.median(theirs_predict)),
-            predict_ratio=float(np.median(ours_predict) / np.median(theirs_predict)),
-        ))
+        rows.append(
+            dict(
+                case=name,
+                x_mb=x_bytes / 2**20,
+                ours_peak_mb=ours_peak / 2**20,
+                sklearn_peak_mb=theirs_peak / 2**20,
+                ours_peak_share=ours_peak / x_bytes,
+                sklearn_peak_share=theirs_peak / x_bytes,
+                n_predict=int(X_te.shape[0]),
+                ours_predict_s=float(np.median(ours_predict)),
+                sklearn_predict_s=float(np.median(theirs_predict)),
+                predict_ratio=float(
+                    np.median(ours_predict) / np.median(theirs_predict)
+                ),
+            )
+        )
     return rows
 
 

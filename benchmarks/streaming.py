@@ -18,7 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-
 from . import datasets
 
 CACHE = Path(__file__).parent / "results" / ".cache"
@@ -37,7 +36,9 @@ def rss():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 """
 
-STREAM = PEAK_RSS + """
+STREAM = (
+    PEAK_RSS
+    + """
 from sgdclf._cli import main
 imported = rss()
 start = time.perf_counter()
@@ -46,8 +47,11 @@ code = main(["train", sys.argv[1], "--model", sys.argv[2], "--chunk-rows", "1000
 seconds = time.perf_counter() - start
 print(json.dumps(dict(code=code, seconds=seconds, import_mb=imported, peak_mb=rss())))
 """
+)
 
-IN_MEMORY = PEAK_RSS + """
+IN_MEMORY = (
+    PEAK_RSS
+    + """
 from sklearn.datasets import load_svmlight_file
 from sgdclf import SGDLogisticClassifier
 imported = rss()
@@ -59,6 +63,7 @@ done = time.perf_counter()
 print(json.dumps(dict(load_seconds=loaded - start, fit_seconds=done - loaded,
                       seconds=done - start, import_mb=imported, peak_mb=rss())))
 """
+)
 
 
 def _file(n_rows):
@@ -77,8 +82,12 @@ def _file(n_rows):
 
 
 def _run(script, *args):
-    result = subprocess.run([sys.executable, "-c", script, *map(str, args)],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script, *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     out = json.loads(result.stdout.strip().splitlines()[-1])
     if out.get("code", 0) != 0:
         raise RuntimeError(f"sgdclf train failed: {result.stderr}")
@@ -98,13 +107,17 @@ def measure(full):
         f"({small.stat().st_size / 2**20:.0f} MB)": _run(STREAM, small, model),
         "sgdclf train, streaming (scan + 1 pass)": _run(STREAM, path, model),
         "sgdclf train, streaming (--classes, --n-features given: 1 pass)": _run(
-            STREAM, path, model, "--classes", "0,1", "--n-features", "50000"),
+            STREAM, path, model, "--classes", "0,1", "--n-features", "50000"
+        ),
         "load_svmlight_file + fit(max_iter=1), in memory": _run(IN_MEMORY, path),
     }
     model.unlink(missing_ok=True)
     for name, r in runs.items():
-        rows, mb = (n_rows // 3, small.stat().st_size / 2**20) if "1/3" in name else (
-            n_rows, size_mb)
+        rows, mb = (
+            (n_rows // 3, small.stat().st_size / 2**20)
+            if "1/3" in name
+            else (n_rows, size_mb)
+        )
         r["rows_per_s"] = rows / r["seconds"]
         r["mb_per_s"] = mb / r["seconds"]
     return dict(file_mb=size_mb, rows=n_rows, generate_seconds=generated, runs=runs)

@@ -1,11 +1,11 @@
 """SGDLogisticClassifier: parameters, input validation, preparation, attributes.
 
-    fit / partial_fit
-      1. validate   _validate_params (constraints), validate_data, labels
-      2. prepare    _prepare: label codes, class x sample weights, validation
-                    split, starting weights and kernel state (copies)
-      3. train      _training.run_epochs: kernel epochs + stopping rules
-      4. attributes _commit: coef_, intercept_, t_, n_iter_ ... (only on success)
+fit / partial_fit
+  1. validate   _validate_params (constraints), validate_data, labels
+  2. prepare    _prepare: label codes, class x sample weights, validation
+                split, starting weights and kernel state (copies)
+  3. train      _training.run_epochs: kernel epochs + stopping rules
+  4. attributes _commit: coef_, intercept_, t_, n_iter_ ... (only on success)
 """
 
 import warnings
@@ -21,8 +21,8 @@ from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
 from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import (
     _assert_all_finite,
     _check_sample_weight,
@@ -264,8 +264,15 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
                 if intercept_init is None:
                     intercept_init = self.intercept_
             self._train(
-                X, y, classes, sample_weight, max_iter=self.max_iter, fresh=True,
-                coef_init=coef_init, intercept_init=intercept_init, warm=warm,
+                X,
+                y,
+                classes,
+                sample_weight,
+                max_iter=self.max_iter,
+                fresh=True,
+                coef_init=coef_init,
+                intercept_init=intercept_init,
+                warm=warm,
                 y_code=y_code,
             )
         if self.tol is not None and self.n_iter_ == self.max_iter:
@@ -273,6 +280,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
                 "Maximum number of iterations reached before convergence. "
                 "Consider increasing max_iter to improve the fit.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
         return self
 
@@ -341,8 +349,13 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         # As in fit, X is not scanned for NaN/inf up front: a non-finite value
         # makes its row's scores non-finite, and only then is X looked at. A
         # sparse coef_ (after sparsify) skips zero weights, so X is checked.
-        X = validate_data(self, X, accept_sparse="csr", reset=False,
-                          ensure_all_finite=sp.issparse(self.coef_))
+        X = validate_data(
+            self,
+            X,
+            accept_sparse="csr",
+            reset=False,
+            ensure_all_finite=sp.issparse(self.coef_),
+        )
         if sp.issparse(X):
             _check_csr(X)
         coef = self.coef_.T if self.coef_.ndim == 2 else self.coef_
@@ -457,8 +470,13 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             if not all(a.flags.c_contiguous for a in (X.data, X.indices, X.indptr)):
                 # (e.g. data is a strided view) The kernel reads contiguous arrays.
                 X = sp.csr_matrix(
-                    (np.ascontiguousarray(X.data), np.ascontiguousarray(X.indices),
-                     np.ascontiguousarray(X.indptr)), shape=X.shape)
+                    (
+                        np.ascontiguousarray(X.data),
+                        np.ascontiguousarray(X.indices),
+                        np.ascontiguousarray(X.indptr),
+                    ),
+                    shape=X.shape,
+                )
         if sp.issparse(X) and not X.has_canonical_format:
             # A row may store a column twice; AdaGrad's per-coordinate step and
             # the L1 truncation must see one summed entry (copy, not the input).
@@ -473,8 +491,20 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
 
     # ------------------------------------------------------------ 2. prepare
 
-    def _train(self, X, y, classes, sample_weight, *, max_iter, fresh,
-               coef_init=None, intercept_init=None, warm=False, y_code=None):
+    def _train(
+        self,
+        X,
+        y,
+        classes,
+        sample_weight,
+        *,
+        max_iter,
+        fresh,
+        coef_init=None,
+        intercept_init=None,
+        warm=False,
+        y_code=None,
+    ):
         n_samples, n_features = X.shape
         if len(classes) < 2:
             raise ValueError(
@@ -497,18 +527,28 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         dtype = X.dtype
         if y_code is None:
             y_code = np.searchsorted(classes, y).astype(np.int32)
-        if sample_weight is None and self.class_weight is None and not self.early_stopping:
+        if (
+            sample_weight is None
+            and self.class_weight is None
+            and not self.early_stopping
+        ):
             # Every row weighs 1: the kernel takes a single weight for all rows.
             weight = np.ones(1, dtype=dtype)
         else:
             weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64,
+                sample_weight,
+                X,
+                dtype=np.float64,
                 allow_all_zero_weights=self.early_stopping,
             )
             if self.class_weight is not None:  # (None would cost a pass over y)
                 # Not in place: weight may be the caller's sample_weight array.
-                weight = weight * compute_class_weight(self.class_weight,
-                                                       classes=classes, y=y)[y_code]
+                weight = (
+                    weight
+                    * compute_class_weight(self.class_weight, classes=classes, y=y)[
+                        y_code
+                    ]
+                )
             weight = np.ascontiguousarray(weight, dtype=dtype)
 
         n_models = 1 if len(classes) == 2 else len(classes)
@@ -546,7 +586,9 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             schedule=_kernel.SCHEDULES[self.learning_rate],
             eta0=float(self.eta0),
             power_t=float(self.power_t),
-            optimal_init=optimal_t0(self.alpha) if self.learning_rate == "optimal" else 0.0,
+            optimal_init=optimal_t0(self.alpha)
+            if self.learning_rate == "optimal"
+            else 0.0,
             fit_intercept=bool(self.fit_intercept),
             average_start=float(self.average),
             track_objective=track,
@@ -558,28 +600,42 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             n_iter_no_change=self.n_iter_no_change,
             adaptive=self.learning_rate == "adaptive",
             validation_score=(
-                None if validation is None
-                else _ValidationScore(held_out, y_code[validation],
-                                      weight[validation], params, self.average,
-                                      multinomial)
+                None
+                if validation is None
+                else _ValidationScore(
+                    held_out,
+                    y_code[validation],
+                    weight[validation],
+                    params,
+                    self.average,
+                    multinomial,
+                )
             ),
         )
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
 
         # -------------------------------------------------------- 3. train
         n_iter = run_epochs(
-            data, params, options, stopping,
-            rng=np.random.default_rng(seed), shuffle=self.shuffle,
-            n_jobs=effective_n_jobs(self.n_jobs), verbose=self.verbose,
+            data,
+            params,
+            options,
+            stopping,
+            rng=np.random.default_rng(seed),
+            shuffle=self.shuffle,
+            n_jobs=effective_n_jobs(self.n_jobs),
+            verbose=self.verbose,
         )
 
         # -------------------------------------------------------- 4. attributes
         # As SGDClassifier, t_ counts every sample of every epoch (validation too).
         t_start = 1.0 if fresh else self.t_
-        self._commit(classes, params, int(n_iter.max()), t_start + n_iter.max() * n_samples)
+        self._commit(
+            classes, params, int(n_iter.max()), t_start + n_iter.max() * n_samples
+        )
 
-    def _starting_parameters(self, n_models, n_features, dtype, fresh,
-                             coef_init, intercept_init, warm=False):
+    def _starting_parameters(
+        self, n_models, n_features, dtype, fresh, coef_init, intercept_init, warm=False
+    ):
         """Copies of the weights to train (the model is untouched until commit).
 
         A fresh fit restarts the schedule (t = 1), as SGDClassifier does, also
@@ -596,18 +652,25 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         empty = np.zeros((0, n_features), dtype=dtype)
         if fresh:
             coef = _initial(coef_init, (n_models, n_features), dtype, "coef_init")
-            state["intercept"] = _initial(intercept_init, (n_models,), dtype,
-                                          "intercept_init")
+            state["intercept"] = _initial(
+                intercept_init, (n_models,), dtype, "intercept_init"
+            )
             average_coef = np.zeros_like(coef) if averaging else empty
             l1_q = np.zeros_like(coef) if l1 else empty
             adagrad_g = np.zeros_like(coef) if adagrad else empty
             previous_g = getattr(self, "_adagrad_g", None)
-            if adagrad and warm and previous_g is not None and (
-                    previous_g.shape == coef.shape):
+            if (
+                adagrad
+                and warm
+                and previous_g is not None
+                and (previous_g.shape == coef.shape)
+            ):
                 adagrad_g = np.array(previous_g, dtype=dtype)
                 state["intercept_g"] = self._adagrad_intercept_g
         else:
-            source = self._standard_coef if hasattr(self, "_standard_coef") else self.coef_
+            source = (
+                self._standard_coef if hasattr(self, "_standard_coef") else self.coef_
+            )
             coef = np.array(_dense(source), dtype=dtype, order="C")
             state["intercept"] = getattr(self, "_standard_intercept", self.intercept_)
 
@@ -620,13 +683,25 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
                 state[state_field] = getattr(self, scalar_name)
                 return np.array(array, dtype=dtype)
 
-            average_coef = (carried("_average_coef", "average_intercept",
-                                    "_average_intercept") if averaging else empty)
+            average_coef = (
+                carried("_average_coef", "average_intercept", "_average_intercept")
+                if averaging
+                else empty
+            )
             l1_q = carried("_l1_q", "l1_u", "_l1_u") if l1 else empty
-            adagrad_g = (carried("_adagrad_g", "intercept_g", "_adagrad_intercept_g")
-                         if adagrad else empty)
-        return Parameters(coef=coef, average_coef=average_coef, l1_q=l1_q,
-                          adagrad_g=adagrad_g, state=state, model_class=None)
+            adagrad_g = (
+                carried("_adagrad_g", "intercept_g", "_adagrad_intercept_g")
+                if adagrad
+                else empty
+            )
+        return Parameters(
+            coef=coef,
+            average_coef=average_coef,
+            l1_q=l1_q,
+            adagrad_g=adagrad_g,
+            state=state,
+            model_class=None,
+        )
 
     def _validation_split(self, y, weight):
         """Boolean mask of the stratified early-stopping validation rows."""
@@ -680,8 +755,12 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
                 self.coef_ = self._standard_coef
                 self.intercept_ = self._standard_intercept
         else:
-            for name in ("_standard_coef", "_standard_intercept",
-                         "_average_coef", "_average_intercept"):
+            for name in (
+                "_standard_coef",
+                "_standard_intercept",
+                "_average_coef",
+                "_average_intercept",
+            ):
                 self.__dict__.pop(name, None)
             self.coef_ = params.coef
             self.intercept_ = standard_intercept
@@ -771,9 +850,12 @@ def _check_csr(X):
     """
     n_rows, n_cols = X.shape
     indptr = X.indptr
-    if (indptr.shape != (n_rows + 1,) or indptr[0] != 0
-            or indptr[-1] > min(X.indices.shape[0], X.data.shape[0])
-            or (np.diff(indptr) < 0).any()):
+    if (
+        indptr.shape != (n_rows + 1,)
+        or indptr[0] != 0
+        or indptr[-1] > min(X.indices.shape[0], X.data.shape[0])
+        or (np.diff(indptr) < 0).any()
+    ):
         raise ValueError(
             "X is a malformed CSR matrix: its row pointers (indptr) do not "
             f"describe {n_rows} rows of its {X.data.shape[0]} stored values. "
@@ -819,14 +901,21 @@ def _initial(value, shape, dtype, name):
 # Required when fitted; the optional pairs are written together by _commit.
 _REQUIRED_STATE = ("classes_", "coef_", "intercept_", "n_iter_", "t_", "n_features_in_")
 _OPTIONAL_STATE = {
-    "_l1_q": "w", "_l1_u": "b",
-    "_adagrad_g": "w", "_adagrad_intercept_g": "b",
-    "_standard_coef": "w", "_standard_intercept": "b",
-    "_average_coef": "w", "_average_intercept": "b",
+    "_l1_q": "w",
+    "_l1_u": "b",
+    "_adagrad_g": "w",
+    "_adagrad_intercept_g": "b",
+    "_standard_coef": "w",
+    "_standard_intercept": "b",
+    "_average_coef": "w",
+    "_average_intercept": "b",
 }
-_PAIRS = (("_l1_q", "_l1_u"), ("_adagrad_g", "_adagrad_intercept_g"),
-          ("_standard_coef", "_standard_intercept"),
-          ("_average_coef", "_average_intercept"))
+_PAIRS = (
+    ("_l1_q", "_l1_u"),
+    ("_adagrad_g", "_adagrad_intercept_g"),
+    ("_standard_coef", "_standard_intercept"),
+    ("_average_coef", "_average_intercept"),
+)
 # How the command line read the training files (predict reads the same way).
 _CLI_INPUT = "sgdclf_input_"
 _OTHER_STATE = ("feature_names_in_", "_metadata_request", _CLI_INPUT)
@@ -845,8 +934,13 @@ def check_state(model):
     if missing:
         raise ValueError(f"the parameters {missing} are missing")
     model._check_options(partial=False)
-    unknown = sorted(set(state) - set(params) - set(_REQUIRED_STATE)
-                     - set(_OPTIONAL_STATE) - set(_OTHER_STATE))
+    unknown = sorted(
+        set(state)
+        - set(params)
+        - set(_REQUIRED_STATE)
+        - set(_OPTIONAL_STATE)
+        - set(_OTHER_STATE)
+    )
     if unknown:
         raise ValueError(f"unexpected attributes {unknown}")
     present = [name for name in (*_REQUIRED_STATE, *_OPTIONAL_STATE) if name in state]
@@ -869,8 +963,11 @@ def check_state(model):
     if len(distinct) != len(classes) or not np.array_equal(distinct, classes):
         fail("classes_", "must be sorted and distinct")
     n_features = state["n_features_in_"]
-    if isinstance(n_features, bool) or not isinstance(n_features, Integral) or (
-            n_features < 1):
+    if (
+        isinstance(n_features, bool)
+        or not isinstance(n_features, Integral)
+        or (n_features < 1)
+    ):
         fail("n_features_in_", f"must be a positive integer, not {n_features!r}")
     if not isinstance(state["n_iter_"], Integral) or state["n_iter_"] < 0:
         fail("n_iter_", "must be a non-negative integer")
@@ -879,8 +976,10 @@ def check_state(model):
         fail("t_", f"must be a finite number >= 1, not {t!r}")
     names = state.get("feature_names_in_")
     if names is not None and not (
-            isinstance(names, np.ndarray) and names.shape == (n_features,)
-            and all(isinstance(n, str) for n in names)):
+        isinstance(names, np.ndarray)
+        and names.shape == (n_features,)
+        and all(isinstance(n, str) for n in names)
+    ):
         fail("feature_names_in_", f"must be {n_features} strings")
 
     if _CLI_INPUT in state:
@@ -905,8 +1004,11 @@ def check_state(model):
         fail("coef_", f"must be float32 or float64, not {dtype}")
     shapes = {"w": (n_models, n_features), "b": (n_models,)}
     if coef.shape != shapes["w"]:
-        fail("coef_", f"has shape {coef.shape}; {len(classes)} classes and "
-                      f"{n_features} features need {shapes['w']}")
+        fail(
+            "coef_",
+            f"has shape {coef.shape}; {len(classes)} classes and "
+            f"{n_features} features need {shapes['w']}",
+        )
     if not np.isfinite(values).all():
         fail("coef_", "contains NaN or infinity")
     for name, kind in (("intercept_", "b"), *_OPTIONAL_STATE.items()):
@@ -925,8 +1027,10 @@ def check_state(model):
             fail(name, "must not be negative (sums of squares)")
     for first, second in _PAIRS:
         if (first in state) != (second in state):
-            fail(first if first not in state else second,
-                 f"is missing: it comes with {first if first in state else second}")
+            fail(
+                first if first not in state else second,
+                f"is missing: it comes with {first if first in state else second}",
+            )
 
 
 def _check_cli_input(layout, n_features):

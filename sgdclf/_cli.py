@@ -121,21 +121,40 @@ def _parser():
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a model on files, streaming")
-    train.add_argument("data", nargs="+", type=Path, help="svmlight or CSV files (.gz, .bz2)")
+    train.add_argument(
+        "data", nargs="+", type=Path, help="svmlight or CSV files (.gz, .bz2)"
+    )
     train.add_argument("--model", required=True, type=Path, help="output .skops file")
     _input_options(train)
-    train.add_argument("--n-features", type=int, help="number of features (else scanned)")
-    train.add_argument("--classes", help="comma-separated labels (else scanned); "
-                       "write --classes=-1,1 when the first starts with -")
-    train.add_argument("--zero-based", action="store_true",
-                       help="svmlight feature indices start at 0 (only needed with "
-                            "--classes and --n-features; a scan finds out itself)")
+    train.add_argument(
+        "--n-features", type=int, help="number of features (else scanned)"
+    )
+    train.add_argument(
+        "--classes",
+        help="comma-separated labels (else scanned); "
+        "write --classes=-1,1 when the first starts with -",
+    )
+    train.add_argument(
+        "--zero-based",
+        action="store_true",
+        help="svmlight feature indices start at 0 (only needed with "
+        "--classes and --n-features; a scan finds out itself)",
+    )
     train.add_argument("--passes", type=int, default=1, help="passes over the files")
-    train.add_argument("--holdout", type=float, default=0.0,
-                       help="fraction of rows kept out of training; stop when its "
-                            "log-loss stops improving")
-    train.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                       help="an SGDLogisticClassifier parameter (repeatable)")
+    train.add_argument(
+        "--holdout",
+        type=float,
+        default=0.0,
+        help="fraction of rows kept out of training; stop when its "
+        "log-loss stops improving",
+    )
+    train.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an SGDLogisticClassifier parameter (repeatable)",
+    )
     train.add_argument("--quiet", action="store_true", help="no progress output")
     train.set_defaults(run=_train)
 
@@ -143,13 +162,17 @@ def _parser():
     predict.add_argument("data", nargs="+", type=Path)
     predict.add_argument("--model", required=True, type=Path)
     _input_options(predict)
-    predict.add_argument("--proba", action="store_true",
-                         help="CSV of class probabilities instead of labels")
+    predict.add_argument(
+        "--proba",
+        action="store_true",
+        help="CSV of class probabilities instead of labels",
+    )
     predict.add_argument("--output", type=Path, help="output file (default: stdout)")
     predict.set_defaults(run=_predict)
 
-    evaluate = commands.add_parser("evaluate", help="log-loss, accuracy, ROC AUC, "
-                                                    "confusion matrix")
+    evaluate = commands.add_parser(
+        "evaluate", help="log-loss, accuracy, ROC AUC, confusion matrix"
+    )
     evaluate.add_argument("data", nargs="+", type=Path)
     evaluate.add_argument("--model", required=True, type=Path)
     _input_options(evaluate)
@@ -158,41 +181,66 @@ def _parser():
     export = commands.add_parser("export-onnx", help="write the model as ONNX")
     export.add_argument("--model", required=True, type=Path)
     export.add_argument("--output", required=True, type=Path, help="output .onnx file")
-    export.add_argument("--dtype", choices=["float32", "float64"],
-                        help="input and computation type (default: the model's)")
+    export.add_argument(
+        "--dtype",
+        choices=["float32", "float64"],
+        help="input and computation type (default: the model's)",
+    )
     export.set_defaults(run=_export_onnx)
     return parser
 
 
 def _input_options(parser):
-    parser.add_argument("--format", choices=["auto", "svmlight", "csv"], default="auto",
-                        help="file format (auto: .csv/.tsv is CSV, else svmlight)")
-    parser.add_argument("--label-column", help="CSV: the label column (default: "
-                        "label, target, y or class, else the last column)")
-    parser.add_argument("--chunk-rows", type=int, default=10_000,
-                        help="rows read and trained on at a time")
+    parser.add_argument(
+        "--format",
+        choices=["auto", "svmlight", "csv"],
+        default="auto",
+        help="file format (auto: .csv/.tsv is CSV, else svmlight)",
+    )
+    parser.add_argument(
+        "--label-column",
+        help="CSV: the label column (default: "
+        "label, target, y or class, else the last column)",
+    )
+    parser.add_argument(
+        "--chunk-rows",
+        type=int,
+        default=10_000,
+        help="rows read and trained on at a time",
+    )
 
 
 # ------------------------------------------------------------------ train
 
+
 def _train(args):
     if args.chunk_rows < 1 or args.passes < 1 or not 0 <= args.holdout < 1:
-        raise CommandError("--chunk-rows and --passes must be >= 1 and --holdout in "
-                           "[0, 1).")
+        raise CommandError(
+            "--chunk-rows and --passes must be >= 1 and --holdout in [0, 1)."
+        )
     if args.n_features is not None and args.n_features < 1:
         raise CommandError("--n-features must be >= 1.")
     _check_paths(args.data, {"--model": args.model})
     model = SGDLogisticClassifier(**_params(args.param))
     classes = _parse_classes(args.classes)
-    layout = _stream.scan(args.data, args.format, args.chunk_rows, args.label_column,
-                          args.n_features, classes, args.zero_based)
+    layout = _stream.scan(
+        args.data,
+        args.format,
+        args.chunk_rows,
+        args.label_column,
+        args.n_features,
+        classes,
+        args.zero_based,
+    )
     if len(layout.classes) == 0:
         raise CommandError(f"{', '.join(map(str, args.data))}: no rows to train on.")
     if len(layout.classes) < 2:
         where = "--classes gives" if classes is not None else "the files hold"
-        raise CommandError(f"{where} {len(layout.classes)} class(es) "
-                           f"({', '.join(map(_stream._text, layout.classes))}); a "
-                           "classifier needs at least 2.")
+        raise CommandError(
+            f"{where} {len(layout.classes)} class(es) "
+            f"({', '.join(map(_stream._text, layout.classes))}); a "
+            "classifier needs at least 2."
+        )
     total_bytes = sum(os.path.getsize(p) for p in args.data)
     report = _Progressive(quiet=args.quiet)
     best, best_loss = None, math.inf
@@ -208,8 +256,11 @@ def _train(args):
             with _rows_of(chunk):
                 if held.any():
                     # Before the first chunk is trained on, the model is uniform.
-                    holdout.add(model if hasattr(model, "classes_") else None,
-                                chunk.X[held], chunk.y[held])
+                    holdout.add(
+                        model if hasattr(model, "classes_") else None,
+                        chunk.X[held],
+                        chunk.y[held],
+                    )
                 if not train.any():
                     continue
                 X, y = chunk.X[train], chunk.y[train]
@@ -224,22 +275,30 @@ def _train(args):
         if args.holdout:
             if not holdout.n:
                 if not args.quiet:
-                    print(f"pass {pass_number}: no held-out rows (too few rows for "
-                          f"--holdout {args.holdout})")
+                    print(
+                        f"pass {pass_number}: no held-out rows (too few rows for "
+                        f"--holdout {args.holdout})"
+                    )
                 continue
             loss = holdout.log_loss()
             if not args.quiet:
-                print(f"pass {pass_number}: holdout log-loss {loss:.6f} "
-                      f"({holdout.n} rows)")
+                print(
+                    f"pass {pass_number}: holdout log-loss {loss:.6f} "
+                    f"({holdout.n} rows)"
+                )
             if loss >= best_loss:
                 if not args.quiet:
-                    print("holdout log-loss stopped improving: keeping the previous pass")
+                    print(
+                        "holdout log-loss stopped improving: keeping the previous pass"
+                    )
                 model = best
                 break
             best, best_loss = copy.deepcopy(model), loss
     if not _fitted(model):
-        raise CommandError(f"--holdout {args.holdout} keeps all {row_offset} rows out "
-                           "of training; lower --holdout or give more rows.")
+        raise CommandError(
+            f"--holdout {args.holdout} keeps all {row_offset} rows out "
+            "of training; lower --holdout or give more rows."
+        )
     _remember_layout(model, layout)
     save(model, args.model)
     if not args.quiet:
@@ -253,8 +312,10 @@ def _params(items):
     for item in items:
         name, sep, text = item.partition("=")
         if not sep or name not in names:
-            raise CommandError(f"--param {item!r}: expected NAME=VALUE with NAME one "
-                               f"of {', '.join(sorted(names))}.")
+            raise CommandError(
+                f"--param {item!r}: expected NAME=VALUE with NAME one "
+                f"of {', '.join(sorted(names))}."
+            )
         try:
             value = ast.literal_eval(text)
         except (ValueError, SyntaxError, MemoryError, RecursionError):
@@ -294,8 +355,10 @@ def _check_paths(inputs, outputs):
     for option, path in outputs.items():
         for source in inputs:
             if _same_file(path, source):
-                raise CommandError(f"{option} {path} is also an input ({source}); "
-                                   "writing it would destroy it: choose another name.")
+                raise CommandError(
+                    f"{option} {path} is also an input ({source}); "
+                    "writing it would destroy it: choose another name."
+                )
         _check_writable(path, option)
 
 
@@ -310,19 +373,25 @@ def _same_file(a, b):
 def _check_writable(path, option):
     if path.is_dir():
         example = path / ("model.skops" if option == "--model" else "out")
-        raise CommandError(f"{option} {path} is a directory; name a file, e.g. "
-                           f"{example}.")
+        raise CommandError(
+            f"{option} {path} is a directory; name a file, e.g. {example}."
+        )
     if path.exists():
         if not stat.S_ISREG(path.stat().st_mode):
-            raise CommandError(f"{option} {path} is not a regular file; name a file "
-                               "(it is replaced as a whole).")
+            raise CommandError(
+                f"{option} {path} is not a regular file; name a file "
+                "(it is replaced as a whole)."
+            )
         if not os.access(path, os.W_OK):
-            raise CommandError(f"{option} {path} is read-only; make it writable or "
-                               "choose another name.")
+            raise CommandError(
+                f"{option} {path} is read-only; make it writable or "
+                "choose another name."
+            )
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise CommandError(f"cannot write {option} {path}: {folder} is not a "
-                           "writable directory.")
+        raise CommandError(
+            f"cannot write {option} {path}: {folder} is not a writable directory."
+        )
 
 
 @contextlib.contextmanager
@@ -335,8 +404,10 @@ def _rows_of(chunk):
 
 
 def _fitted(model):
-    return all(hasattr(model, name) for name in ("coef_", "intercept_", "classes_",
-                                                   "n_features_in_"))
+    return all(
+        hasattr(model, name)
+        for name in ("coef_", "intercept_", "classes_", "n_features_in_")
+    )
 
 
 def _load(path):
@@ -345,27 +416,34 @@ def _load(path):
     try:
         model = load(path)
     except OSError as exc:
-        raise CommandError(f"{path}: cannot read the model "
-                           f"({exc.strerror or exc}).") from None
+        raise CommandError(
+            f"{path}: cannot read the model ({exc.strerror or exc})."
+        ) from None
     except Exception as exc:
         text = str(exc)
         if not isinstance(exc, ValueError):
             text = f"{type(exc).__name__}: {text}"
         if str(path) not in text:
             text = f"{path}: {text}"
-        raise CommandError(f"{text.rstrip('.')}; not a model sgdclf can load: train it "
-                           "again or restore the file.") from None
+        raise CommandError(
+            f"{text.rstrip('.')}; not a model sgdclf can load: train it "
+            "again or restore the file."
+        ) from None
     if not _fitted(model):
-        raise CommandError(f"{path}: the model is not fitted; train one with "
-                           "sgdclf train.")
+        raise CommandError(
+            f"{path}: the model is not fitted; train one with sgdclf train."
+        )
     return model
 
 
 def _remember_layout(model, layout):
     # predict/evaluate read files the way training did.
-    model.sgdclf_input_ = dict(format=layout.format, zero_based=layout.zero_based,
-                               label_column=layout.label_column,
-                               columns=list(layout.columns))
+    model.sgdclf_input_ = dict(
+        format=layout.format,
+        zero_based=layout.zero_based,
+        label_column=layout.label_column,
+        columns=list(layout.columns),
+    )
 
 
 class _Metrics:
@@ -436,20 +514,32 @@ class _Progressive:
             return
         if not self.header:
             print("progressive validation (each row predicted before training on it)")
-            print(f"{'rows':>12} {'log-loss':>10} {'accuracy':>9} "
-                  f"{'since last: log-loss':>21} {'accuracy':>9}")
+            print(
+                f"{'rows':>12} {'log-loss':>10} {'accuracy':>9} "
+                f"{'since last: log-loss':>21} {'accuracy':>9}"
+            )
             self.header = True
         total, since = self.total, self.since
-        print(f"{total.n:>12} {total.log_loss():>10.5f} {total.accuracy():>9.4f} "
-              f"{since.log_loss():>21.5f} {since.accuracy():>9.4f}", flush=True)
+        print(
+            f"{total.n:>12} {total.log_loss():>10.5f} {total.accuracy():>9.4f} "
+            f"{since.log_loss():>21.5f} {since.accuracy():>9.4f}",
+            flush=True,
+        )
         self.since = _Metrics(total.classes)
 
 
 def _bar(total, description, quiet):
     from tqdm import tqdm
 
-    bar = tqdm(total=total, desc=description, unit="B", unit_scale=True,
-               disable=True if quiet else None, file=sys.stderr, leave=False)
+    bar = tqdm(
+        total=total,
+        desc=description,
+        unit="B",
+        unit_scale=True,
+        disable=True if quiet else None,
+        file=sys.stderr,
+        leave=False,
+    )
 
     def update_to(done):
         bar.update(done - bar.n)
@@ -459,6 +549,7 @@ def _bar(total, description, quiet):
 
 
 # ------------------------------------------------------------------ predict, evaluate
+
 
 def _layout_for(model, args):
     """How to read files for a trained model: the format from the file name
@@ -473,9 +564,14 @@ def _layout_for(model, args):
             label = "label" if "label" in header else None
         if not columns:
             columns = [c for c in header if c != label]
-    return _stream.Layout(format=fmt, n_features=model.n_features_in_,
-                          classes=model.classes_, zero_based=saved.get("zero_based", False),
-                          label_column=label, columns=columns)
+    return _stream.Layout(
+        format=fmt,
+        n_features=model.n_features_in_,
+        classes=model.classes_,
+        zero_based=saved.get("zero_based", False),
+        label_column=label,
+        columns=columns,
+    )
 
 
 def _predict(args):
@@ -491,8 +587,9 @@ def _predict(args):
         for chunk in _stream.read(args.data, layout, args.chunk_rows, labels=False):
             with _rows_of(chunk):
                 if args.proba:
-                    np.savetxt(out, model.predict_proba(chunk.X), delimiter=",",
-                               fmt="%.9g")
+                    np.savetxt(
+                        out, model.predict_proba(chunk.X), delimiter=",", fmt="%.9g"
+                    )
                 else:
                     out.write("\n".join(str(v) for v in model.predict(chunk.X)) + "\n")
 
@@ -513,8 +610,9 @@ def _export_onnx(args):
 
     _check_paths([args.model], {"--output": args.output})
     onnx_model = to_onnx(_load(args.model), dtype=args.dtype)
-    write_atomically(args.output, lambda out: out.write(onnx_model.SerializeToString()),
-                      "wb")
+    write_atomically(
+        args.output, lambda out: out.write(onnx_model.SerializeToString()), "wb"
+    )
     return 0
 
 
@@ -536,11 +634,13 @@ def _evaluate(args):
     if binary and metrics.n:
         truth = np.concatenate(metrics.truth)
         if len(np.unique(truth)) == 2:
-            print(f"ROC AUC   {roc_auc_score(truth, np.concatenate(metrics.scores)):.6f}")
+            print(
+                f"ROC AUC   {roc_auc_score(truth, np.concatenate(metrics.scores)):.6f}"
+            )
     names = [str(c) for c in model.classes_]
     width = max(8, *(len(n) for n in names))
     print("confusion matrix (rows: true, columns: predicted)")
     print(" " * width + "".join(f"{n:>{width + 1}}" for n in names))
-    for name, row in zip(names, metrics.confusion):
+    for name, row in zip(names, metrics.confusion, strict=True):
         print(f"{name:>{width}}" + "".join(f"{v:>{width + 1}}" for v in row))
     return 0

@@ -243,7 +243,8 @@ cdef inline void prefetch_row(const floating* data, const index_t* indices,
         prefetch_bytes(data + i * row_stride, row_stride * sizeof(floating))
     else:
         prefetch_bytes(data + indptr[i], (indptr[i + 1] - indptr[i]) * sizeof(floating))
-        prefetch_bytes(indices + indptr[i], (indptr[i + 1] - indptr[i]) * sizeof(index_t))
+        prefetch_bytes(indices + indptr[i],
+                       (indptr[i + 1] - indptr[i]) * sizeof(index_t))
 
 
 cdef inline double row_dot(const floating* w, const floating* x, const index_t* ind,
@@ -645,10 +646,12 @@ cdef struct Work:
     Lazy* lazy              # per thread: n_models entries, own models used
     double* vx              # per thread: v . x of the current row, per model
     double* prob            # per thread: softmax of the current row's margins
-    double* margin          # shared: w . x + b of the current row, per model,
-                            # two rows used alternately by consecutive examples
-    double* last            # shared, AdaGrad on sparse rows: (n_models, n_features)
-                            # step up to which each weight is current; else NULL
+    # shared: w . x + b of the current row, per model, two rows used
+    # alternately by consecutive examples
+    double* margin
+    # shared, AdaGrad on sparse rows: (n_models, n_features) step up to which
+    # each weight is current; else NULL
+    double* last
     spin_barrier* barrier   # shared by a team; NULL on one thread
     Py_ssize_t* bad_row     # shared out: a row whose margin was not finite, or -1
     Py_ssize_t weight_stride  # 1, or 0 when one sample weight serves every row
@@ -722,7 +725,8 @@ cdef void run_epoch(
             if indices != NULL and r + 2 * PREFETCH_AHEAD < n_order:
                 # The row pointers of a later row, so that its data can be
                 # prefetched without waiting for them.
-                prefetch_bytes(indptr + order[r + 2 * PREFETCH_AHEAD], 2 * sizeof(index_t))
+                prefetch_bytes(indptr + order[r + 2 * PREFETCH_AHEAD],
+                               2 * sizeof(index_t))
         if indices == NULL:
             x = data + i * row_stride
             ind = NULL
@@ -804,7 +808,8 @@ cdef void run_epoch(
                 )
             else:
                 sgd_step(
-                    x, ind, nnz, xx, work.vx[mi], g, sample_weight[i * work.weight_stride],
+                    x, ind, nnz, xx, work.vx[mi], g,
+                    sample_weight[i * work.weight_stride],
                     coef + m * n_features,
                     average_coef + m * n_features if averaging else NULL,
                     l1_q + m * n_features if l1 else NULL,
@@ -861,7 +866,8 @@ cdef inline floating* first_row(floating[:, ::1] a) noexcept nogil:
 
 
 def team_threads_available():
-    """True when the kernel was built with OpenMP (multinomial epochs can use threads)."""
+    """True when the kernel was built with OpenMP (multinomial epochs can use
+    threads)."""
     return bool(team_available())
 
 

@@ -42,8 +42,9 @@ def to_onnx(model, *, dtype=None, opset=17):
             'to_onnx needs the onnx package: pip install "sgdclf[onnx]"'
         ) from exc
     if not isinstance(model, SGDLogisticClassifier):
-        raise TypeError(f"to_onnx expects an SGDLogisticClassifier, got "
-                        f"{type(model).__name__}.")
+        raise TypeError(
+            f"to_onnx expects an SGDLogisticClassifier, got {type(model).__name__}."
+        )
     if not hasattr(model, "coef_"):
         raise ValueError("to_onnx needs a fitted model: call fit first.")
     coef = model.coef_.toarray() if sp.issparse(model.coef_) else model.coef_
@@ -80,16 +81,19 @@ def to_onnx(model, *, dtype=None, opset=17):
             helper.make_node("Neg", ["scores"], ["negated"]),
             helper.make_node("Sigmoid", ["negated"], ["p_negative"]),
             helper.make_node("Sigmoid", ["scores"], ["p_positive"]),
-            helper.make_node("Concat", ["p_negative", "p_positive"], ["probabilities"],
-                             axis=1),
+            helper.make_node(
+                "Concat", ["p_negative", "p_positive"], ["probabilities"], axis=1
+            ),
         ]
     elif model.multi_class == "multinomial":
         nodes.append(helper.make_node("Softmax", ["scores"], ["probabilities"], axis=1))
     else:
         # log sigmoid(s) = min(s, 0) - log(1 + exp(-|s|)) (onnxruntime has no
         # double Softplus); a softmax of these normalises the sigmoids.
-        initializers += [const("zero", np.zeros((), dtype=dtype)),
-                         const("one", np.ones((), dtype=dtype))]
+        initializers += [
+            const("zero", np.zeros((), dtype=dtype)),
+            const("one", np.ones((), dtype=dtype)),
+        ]
         nodes += [
             helper.make_node("Abs", ["scores"], ["magnitude"]),
             helper.make_node("Neg", ["magnitude"], ["minus_magnitude"]),
@@ -106,27 +110,32 @@ def to_onnx(model, *, dtype=None, opset=17):
         initializers.append(const("zero_score", np.zeros((), dtype=dtype)))
         nodes += [
             helper.make_node("Greater", ["scores", "zero_score"], ["positive"]),
-            helper.make_node("Cast", ["positive"], ["positive_index"],
-                             to=TensorProto.INT64),
+            helper.make_node(
+                "Cast", ["positive"], ["positive_index"], to=TensorProto.INT64
+            ),
             helper.make_node("Squeeze", ["positive_index", "squeeze_axis"], ["index"]),
         ]
         initializers.append(const("squeeze_axis", np.array([1], dtype=np.int64)))
     else:
-        nodes.append(helper.make_node("ArgMax", ["scores"], ["index"], axis=1,
-                                      keepdims=0))
+        nodes.append(
+            helper.make_node("ArgMax", ["scores"], ["index"], axis=1, keepdims=0)
+        )
     nodes.append(helper.make_node("Gather", ["classes", "index"], ["label"], axis=0))
     graph = helper.make_graph(
-        nodes, "sgdclf",
+        nodes,
+        "sgdclf",
         inputs=[helper.make_tensor_value_info("X", element, [None, n_features])],
         outputs=[
             helper.make_tensor_value_info("label", label_type, [None]),
-            helper.make_tensor_value_info("probabilities", element,
-                                          [None, len(classes)]),
+            helper.make_tensor_value_info(
+                "probabilities", element, [None, len(classes)]
+            ),
         ],
         initializer=initializers,
     )
     onnx_model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", opset)],
+        graph,
+        opset_imports=[helper.make_opsetid("", opset)],
         producer_name="sgdclf",
     )
     onnx.checker.check_model(onnx_model)

@@ -19,18 +19,47 @@ from ._classifier import SGDLogisticClassifier, check_state
 MODEL_TYPE = f"{SGDLogisticClassifier.__module__}.{SGDLogisticClassifier.__qualname__}"
 # Every type a file written by ``save`` can name: the model, its parameters'
 # and attributes' types, and the types skops records for dict keys.
-ALLOWED_TYPES = frozenset({
-    MODEL_TYPE,
-    "scipy.sparse._csr.csr_matrix",  # coef_ after sparsify()
-    "numpy.random.mtrand.RandomState",  # a random_state parameter
-    "numpy.ndarray",
-    "numpy.dtype",
-    *(f"builtins.{name}" for name in (
-        "dict", "list", "tuple", "str", "int", "float", "bool", "NoneType")),
-    *(f"numpy.{name}" for name in (
-        "bool_", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
-        "uint64", "float16", "float32", "float64", "str_", "bytes_")),
-})
+ALLOWED_TYPES = frozenset(
+    {
+        MODEL_TYPE,
+        "scipy.sparse._csr.csr_matrix",  # coef_ after sparsify()
+        "numpy.random.mtrand.RandomState",  # a random_state parameter
+        "numpy.ndarray",
+        "numpy.dtype",
+        *(
+            f"builtins.{name}"
+            for name in (
+                "dict",
+                "list",
+                "tuple",
+                "str",
+                "int",
+                "float",
+                "bool",
+                "NoneType",
+            )
+        ),
+        *(
+            f"numpy.{name}"
+            for name in (
+                "bool_",
+                "int8",
+                "int16",
+                "int32",
+                "int64",
+                "uint8",
+                "uint16",
+                "uint32",
+                "uint64",
+                "float16",
+                "float32",
+                "float64",
+                "str_",
+                "bytes_",
+            )
+        ),
+    }
+)
 
 
 def save(model, path):

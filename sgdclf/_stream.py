@@ -37,7 +37,7 @@ class Chunk:
     path: str = None  # the file the rows come from
 
     def where(self):
-        """"FILE, lines A-B": where the rows of this chunk are."""
+        """ "FILE, lines A-B": where the rows of this chunk are."""
         first, last = self.lines[0], self.lines[-1]
         span = f"line {first}" if first == last else f"lines {first}-{last}"
         return f"{self.path}, {span}"
@@ -64,7 +64,7 @@ def _base_name(path):
 
 
 def detect_format(path, requested="auto"):
-    """"csv" for .csv/.tsv (optionally compressed), else "svmlight"."""
+    """ "csv" for .csv/.tsv (optionally compressed), else "svmlight"."""
     if requested != "auto":
         return requested
     return "csv" if _base_name(path).endswith((".csv", ".tsv")) else "svmlight"
@@ -111,10 +111,14 @@ class _Source:
         if self.stream is self.raw:
             return DataError(f"{where}: cannot read the file ({exc}).")
         if isinstance(exc, EOFError):
-            return DataError(f"{where}: the compressed data ends early (a truncated "
-                             "copy or download?); copy or compress the file again.")
-        return DataError(f"{where}: the compressed data is damaged ({exc}); copy or "
-                         "compress the file again.")
+            return DataError(
+                f"{where}: the compressed data ends early (a truncated "
+                "copy or download?); copy or compress the file again."
+            )
+        return DataError(
+            f"{where}: the compressed data is damaged ({exc}); copy or "
+            "compress the file again."
+        )
 
     def bytes_read(self):
         return self.raw.tell()
@@ -153,20 +157,25 @@ def _not_utf8(lines, numbers, path):
         try:
             line.decode("utf-8")
         except UnicodeDecodeError as exc:
-            return DataError(f"{path}, line {number}: byte 0x{line[exc.start]:02x} "
-                             f"at column {exc.start + 1} is not UTF-8 text; convert "
-                             "the file to UTF-8 (e.g. iconv -f latin1 -t utf-8).")
+            return DataError(
+                f"{path}, line {number}: byte 0x{line[exc.start]:02x} "
+                f"at column {exc.start + 1} is not UTF-8 text; convert "
+                "the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)."
+            )
     return None
 
 
 def _check_finite_labels(y, numbers, path):
     if y is not None and y.dtype.kind == "f" and not np.all(np.isfinite(y)):
         row = np.flatnonzero(~np.isfinite(y))[0]
-        raise DataError(f"{path}, line {numbers[row]}: the label is {y[row]}, not a "
-                        "finite number; fix or remove the row.")
+        raise DataError(
+            f"{path}, line {numbers[row]}: the label is {y[row]}, not a "
+            "finite number; fix or remove the row."
+        )
 
 
 # ------------------------------------------------------------------ svmlight
+
 
 def _integral(y):
     """svmlight labels are read as floats; whole numbers become integers."""
@@ -179,8 +188,12 @@ def _parse_svmlight(lines, numbers, path, n_features, zero_based):
     from sklearn.datasets import load_svmlight_file
 
     def parse(block):
-        return load_svmlight_file(io.BytesIO(block), n_features=n_features,
-                                  zero_based=zero_based, dtype=np.float64)
+        return load_svmlight_file(
+            io.BytesIO(block),
+            n_features=n_features,
+            zero_based=zero_based,
+            dtype=np.float64,
+        )
 
     try:
         X, y = parse(b"".join(lines))
@@ -189,8 +202,10 @@ def _parse_svmlight(lines, numbers, path, n_features, zero_based):
             try:
                 parse(line)
             except OverflowError:
-                raise DataError(f"{path}, line {number}: a feature index is too large "
-                                f"(at most {2**31 - 2}); fix the index.") from None
+                raise DataError(
+                    f"{path}, line {number}: a feature index is too large "
+                    f"(at most {2**31 - 2}); fix the index."
+                ) from None
             except ValueError as exc:
                 problem = _svmlight_problem(exc, zero_based)
                 raise DataError(f"{path}, line {number}: {problem}") from None
@@ -200,9 +215,11 @@ def _parse_svmlight(lines, numbers, path, n_features, zero_based):
         at = np.flatnonzero(~np.isfinite(X.data))[0]
         row = np.searchsorted(X.indptr, at, side="right") - 1
         index = X.indices[at] + (0 if zero_based else 1)
-        raise DataError(f"{path}, line {numbers[row]}: feature {index} is "
-                        f"{X.data[at]}, not a finite number (or beyond float64's "
-                        "range); fix or remove the value.")
+        raise DataError(
+            f"{path}, line {numbers[row]}: feature {index} is "
+            f"{X.data[at]}, not a finite number (or beyond float64's "
+            "range); fix or remove the value."
+        )
     _check_finite_labels(y, numbers, path)
     return Chunk(X=X, y=_integral(y), lines=np.asarray(numbers), path=path)
 
@@ -210,12 +227,15 @@ def _parse_svmlight(lines, numbers, path, n_features, zero_based):
 def _svmlight_problem(exc, zero_based):
     """scikit-learn's complaint about one line, said in the file's terms."""
     text = str(exc).rstrip(".")
-    beyond = re.search(r"n_features was set to (\d+), but input file contains (\d+)",
-                       text)
+    beyond = re.search(
+        r"n_features was set to (\d+), but input file contains (\d+)", text
+    )
     if beyond:
         index = int(beyond[2]) - (1 if zero_based else 0)
-        return (f"feature index {index} is beyond the {beyond[1]} features expected "
-                "(the model's, or --n-features).")
+        return (
+            f"feature index {index} is beyond the {beyond[1]} features expected "
+            "(the model's, or --n-features)."
+        )
     return f"{text}; expected LABEL INDEX:VALUE ... with increasing indices."
 
 
@@ -227,11 +247,14 @@ def svmlight_chunks(source, chunk_rows, n_features, zero_based):
 
 # ------------------------------------------------------------------ csv
 
+
 def _pick_label_column(columns, requested, path):
     if requested is not None:
         if requested not in columns:
-            raise DataError(f"{path}, line 1: no column named {requested!r} "
-                            f"(columns: {', '.join(columns)}).")
+            raise DataError(
+                f"{path}, line 1: no column named {requested!r} "
+                f"(columns: {', '.join(columns)})."
+            )
         return requested
     for name in ("label", "target", "y", "class"):
         if name in columns:
@@ -244,17 +267,23 @@ def _csv_header(source):
 
     header = source.readline()
     if not header.strip():
-        raise DataError(f"{source.path}, line 1: no header line (a CSV file needs "
-                        "one, naming the columns).")
+        raise DataError(
+            f"{source.path}, line 1: no header line (a CSV file needs "
+            "one, naming the columns)."
+        )
     bad_text = _not_utf8([header], [1], source.path)
     if bad_text:
         raise bad_text
     try:
-        columns = list(pd.read_csv(io.BytesIO(header), sep=_separator(source.path),
-                                   nrows=0).columns)
+        columns = list(
+            pd.read_csv(
+                io.BytesIO(header), sep=_separator(source.path), nrows=0
+            ).columns
+        )
     except (ValueError, pd.errors.ParserError) as exc:
-        raise DataError(f"{source.path}, line 1: cannot read the header "
-                        f"({exc}).") from None
+        raise DataError(
+            f"{source.path}, line 1: cannot read the header ({exc})."
+        ) from None
     return columns
 
 
@@ -276,37 +305,54 @@ def csv_chunks(source, chunk_rows, label_column, features):
     columns = _csv_header(source)
     missing = [c for c in features if c not in columns]
     if missing:
-        raise DataError(f"{source.path}, line 1: missing columns "
-                        f"{', '.join(map(repr, missing))}.")
+        raise DataError(
+            f"{source.path}, line 1: missing columns {', '.join(map(repr, missing))}."
+        )
     has_label = label_column in columns
     for batch, numbers in _line_batches(source.lines(2), chunk_rows, False):
         try:
-            frame = pd.read_csv(io.BytesIO(b"".join(batch)), sep=sep, header=None,
-                                names=columns, skip_blank_lines=False,
-                                keep_default_na=True)
+            frame = pd.read_csv(
+                io.BytesIO(b"".join(batch)),
+                sep=sep,
+                header=None,
+                names=columns,
+                skip_blank_lines=False,
+                keep_default_na=True,
+            )
         except UnicodeDecodeError as exc:
-            raise (_not_utf8(batch, numbers, source.path)
-                   or DataError(f"{source.path}: {exc}")) from None
+            raise (
+                _not_utf8(batch, numbers, source.path)
+                or DataError(f"{source.path}: {exc}")
+            ) from None
         except pd.errors.ParserError as exc:
-            for line, number in zip(batch, numbers):
-                fields = next(csv.reader([line.decode(errors="replace")], delimiter=sep))
+            for line, number in zip(batch, numbers, strict=True):
+                fields = next(
+                    csv.reader([line.decode(errors="replace")], delimiter=sep)
+                )
                 if len(fields) != len(columns):
-                    raise DataError(f"{source.path}, line {number}: {len(fields)} "
-                                    f"fields, the header has {len(columns)}.") from None
-            raise DataError(f"{source.path}, lines {numbers[0]}-{numbers[-1]}: "
-                            f"{exc}") from None
+                    raise DataError(
+                        f"{source.path}, line {number}: {len(fields)} "
+                        f"fields, the header has {len(columns)}."
+                    ) from None
+            raise DataError(
+                f"{source.path}, lines {numbers[0]}-{numbers[-1]}: {exc}"
+            ) from None
         if len(frame) != len(batch):
             # A field with an embedded newline: line numbers would be off.
-            raise DataError(f"{source.path}, lines {numbers[0]}-{numbers[-1]}: quoted "
-                            "fields spanning lines are not supported.")
+            raise DataError(
+                f"{source.path}, lines {numbers[0]}-{numbers[-1]}: quoted "
+                "fields spanning lines are not supported."
+            )
         y = None
         if has_label:
             y = frame[label_column].to_numpy()
             missing_label = pd.isna(frame[label_column]).to_numpy()
             if missing_label.any():
                 row = np.flatnonzero(missing_label)[0]
-                raise DataError(f"{source.path}, line {numbers[row]}: the label "
-                                f"({label_column!r}) is missing.")
+                raise DataError(
+                    f"{source.path}, line {numbers[row]}: the label "
+                    f"({label_column!r}) is missing."
+                )
         values = frame[features]
         numeric = values.apply(pd.to_numeric, errors="coerce")
         bad = numeric.isna().to_numpy()
@@ -314,22 +360,26 @@ def csv_chunks(source, chunk_rows, label_column, features):
             row, col = np.argwhere(bad)[0]
             text = values.iat[row, col]
             what = "is missing" if pd.isna(text) else f"holds {text!r}, not a number"
-            raise DataError(f"{source.path}, line {numbers[row]}: column "
-                            f"{features[col]!r} {what}.")
+            raise DataError(
+                f"{source.path}, line {numbers[row]}: column {features[col]!r} {what}."
+            )
         X = numeric.to_numpy(dtype=np.float64)
         infinite = ~np.isfinite(X)
         if infinite.any():
             row, col = np.argwhere(infinite)[0]
             text = values.iat[row, col]
             text = repr(text) if isinstance(text, str) else str(text)
-            raise DataError(f"{source.path}, line {numbers[row]}: column "
-                            f"{features[col]!r} holds {text}, not a finite number "
-                            "(or beyond float64's range); fix or remove the value.")
+            raise DataError(
+                f"{source.path}, line {numbers[row]}: column "
+                f"{features[col]!r} holds {text}, not a finite number "
+                "(or beyond float64's range); fix or remove the value."
+            )
         _check_finite_labels(y, numbers, source.path)
         yield Chunk(X=X, y=y, lines=np.asarray(numbers), path=source.path)
 
 
 # ------------------------------------------------------------------ files
+
 
 def read(paths, layout, chunk_rows, on_progress=None, labels=True):
     """Chunks of every file in turn.
@@ -342,11 +392,13 @@ def read(paths, layout, chunk_rows, on_progress=None, labels=True):
     for path in paths:
         with _Source(path) as source:
             if layout.format == "svmlight":
-                parts = svmlight_chunks(source, chunk_rows, layout.n_features,
-                                        layout.zero_based)
+                parts = svmlight_chunks(
+                    source, chunk_rows, layout.n_features, layout.zero_based
+                )
             else:
-                parts = csv_chunks(source, chunk_rows, layout.label_column,
-                                   layout.columns)
+                parts = csv_chunks(
+                    source, chunk_rows, layout.label_column, layout.columns
+                )
             for chunk in parts:
                 _check_chunk(chunk, layout, source.path, labels)
                 if on_progress is not None:
@@ -357,8 +409,10 @@ def read(paths, layout, chunk_rows, on_progress=None, labels=True):
 
 def _check_chunk(chunk, layout, path, labels):
     if chunk.X.shape[1] != layout.n_features:
-        raise DataError(f"{path}, line {chunk.lines[0]}: rows have "
-                        f"{chunk.X.shape[1]} features, expected {layout.n_features}.")
+        raise DataError(
+            f"{path}, line {chunk.lines[0]}: rows have "
+            f"{chunk.X.shape[1]} features, expected {layout.n_features}."
+        )
     if not labels:
         return
     if chunk.y is None:
@@ -383,11 +437,20 @@ def _unique_labels(parts, path):
     try:
         return np.unique(np.concatenate(parts)) if parts else np.array([])
     except TypeError:
-        raise DataError(f"{path}: the labels mix types (e.g. numbers and text).") from None
+        raise DataError(
+            f"{path}: the labels mix types (e.g. numbers and text)."
+        ) from None
 
 
-def scan(paths, fmt, chunk_rows, label_column=None, n_features=None, classes=None,
-         zero_based=False):
+def scan(
+    paths,
+    fmt,
+    chunk_rows,
+    label_column=None,
+    n_features=None,
+    classes=None,
+    zero_based=False,
+):
     """The layout of the files: classes and number of features from one
     light pass when not given (svmlight: also whether indices start at 0)."""
     fmt = detect_format(paths[0], fmt)
@@ -396,8 +459,10 @@ def scan(paths, fmt, chunk_rows, label_column=None, n_features=None, classes=Non
         label = _pick_label_column(columns, label_column, paths[0])
         features = [c for c in columns if c != label]
         if n_features is not None and n_features != len(features):
-            raise DataError(f"{paths[0]}, line 1: {len(features)} feature columns, "
-                            f"but --n-features is {n_features}.")
+            raise DataError(
+                f"{paths[0]}, line 1: {len(features)} feature columns, "
+                f"but --n-features is {n_features}."
+            )
         if classes is None:
             labels = []
             for path in paths:
@@ -405,12 +470,21 @@ def scan(paths, fmt, chunk_rows, label_column=None, n_features=None, classes=Non
                     for chunk in csv_chunks(source, chunk_rows, label, features):
                         labels.append(np.unique(chunk.y))
             classes = _unique_labels(labels, paths[0])
-        return Layout(format="csv", n_features=len(features), classes=np.asarray(classes),
-                      label_column=label, columns=features)
+        return Layout(
+            format="csv",
+            n_features=len(features),
+            classes=np.asarray(classes),
+            label_column=label,
+            columns=features,
+        )
     if n_features is not None and classes is not None:
         # No scan: libsvm's convention (indices from 1) unless told otherwise.
-        return Layout(format="svmlight", n_features=n_features,
-                      classes=np.asarray(classes), zero_based=zero_based)
+        return Layout(
+            format="svmlight",
+            n_features=n_features,
+            classes=np.asarray(classes),
+            zero_based=zero_based,
+        )
     labels, smallest, largest, where_largest = [], None, -1, None
     for path in paths:
         with _Source(path) as source:
@@ -428,16 +502,24 @@ def scan(paths, fmt, chunk_rows, label_column=None, n_features=None, classes=Non
     found = largest + 1 if zero_based else max(largest, 0)
     if n_features is not None:
         if n_features < found:
-            raise DataError(f"{where_largest}: feature index {largest} is beyond "
-                            f"--n-features {n_features} (it needs {found}).")
+            raise DataError(
+                f"{where_largest}: feature index {largest} is beyond "
+                f"--n-features {n_features} (it needs {found})."
+            )
         found = n_features
     if classes is None:
         classes = _unique_labels(labels, paths[0])
     n_models = 1 if len(classes) <= 2 else len(classes)
     if n_features is None and found * n_models > MAX_SCANNED_WEIGHTS:
         size = found * n_models * 8 / 2**30
-        raise DataError(f"{where_largest}: feature index {largest} makes a model of "
-                        f"{found:,} features ({size:,.1f} GiB per weight array); fix "
-                        f"the index, or pass --n-features {found} if it is right.")
-    return Layout(format="svmlight", n_features=int(found),
-                  classes=np.asarray(classes), zero_based=bool(zero_based))
+        raise DataError(
+            f"{where_largest}: feature index {largest} makes a model of "
+            f"{found:,} features ({size:,.1f} GiB per weight array); fix "
+            f"the index, or pass --n-features {found} if it is right."
+        )
+    return Layout(
+        format="svmlight",
+        n_features=int(found),
+        classes=np.asarray(classes),
+        zero_based=bool(zero_based),
+    )

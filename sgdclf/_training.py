@@ -71,7 +71,9 @@ def held_out_mask(rows, fraction):
     --holdout and by the Dask estimator's early stopping."""
     if not fraction:
         return np.zeros(len(rows), dtype=bool)
-    hashed = (np.asarray(rows, dtype=np.uint64) * np.uint64(2654435761)) % np.uint64(2**32)
+    hashed = (np.asarray(rows, dtype=np.uint64) * np.uint64(2654435761)) % np.uint64(
+        2**32
+    )
     return hashed < np.uint64(int(fraction * 2**32))
 
 
@@ -130,13 +132,17 @@ def _kernel_call_private(data, params, models, options, order):
     cache lines (the weights and t are written for every example), which costs
     more than the copies.
     """
+
     def rows(a):
         return a[models].copy() if a.shape[0] else a
 
     private = Parameters(
-        coef=rows(params.coef), average_coef=rows(params.average_coef),
-        l1_q=rows(params.l1_q), adagrad_g=rows(params.adagrad_g),
-        state=params.state[models].copy(), model_class=params.model_class[models],
+        coef=rows(params.coef),
+        average_coef=rows(params.average_coef),
+        l1_q=rows(params.l1_q),
+        adagrad_g=rows(params.adagrad_g),
+        state=params.state[models].copy(),
+        model_class=params.model_class[models],
     )
     bad_row = _kernel_epoch(data, private, options)(
         np.arange(models.shape[0], dtype=np.int64), order, 1
@@ -160,8 +166,10 @@ def _check_finite(data, params, models, bad_rows, epoch):
         if row < 0:
             continue
         x = data.X[row]
-        if sp.issparse(x) and not (
-                (x.indices >= 0) & (x.indices < params.coef.shape[1])).all():
+        if (
+            sp.issparse(x)
+            and not ((x.indices >= 0) & (x.indices < params.coef.shape[1])).all()
+        ):
             # (The estimator checks X before training; this is the kernel's
             # own check, for any other caller.)
             raise ValueError(
@@ -233,8 +241,9 @@ def run_epochs(data, params, options, stopping, *, rng, shuffle, n_jobs, verbose
             if verbose:
                 print(f"-- Epoch {epoch + 1}")
             if shuffle:
-                _kernel.shuffle_rows(order, data.train_rows,
-                                     int(rng.integers(2**63, dtype=np.uint64)))
+                _kernel.shuffle_rows(
+                    order, data.train_rows, int(rng.integers(2**63, dtype=np.uint64))
+                )
             if pool is None:
                 bad_rows = [kernel(models, order, team)]
             else:

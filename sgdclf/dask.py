@@ -35,9 +35,18 @@ except ImportError as exc:  # pragma: no cover - the extra is missing
     raise ImportError('sgdclf.dask needs dask: pip install "sgdclf[dask]"') from exc
 
 # Fitted state that a local epoch changes and the mixing averages.
-_MIXED = ("coef_", "intercept_", "_standard_coef", "_standard_intercept",
-          "_average_coef", "_average_intercept", "_l1_q", "_l1_u",
-          "_adagrad_g", "_adagrad_intercept_g")
+_MIXED = (
+    "coef_",
+    "intercept_",
+    "_standard_coef",
+    "_standard_intercept",
+    "_average_coef",
+    "_average_intercept",
+    "_l1_q",
+    "_l1_u",
+    "_adagrad_g",
+    "_adagrad_intercept_g",
+)
 
 
 class DaskSGDLogisticClassifier(SGDLogisticClassifier):
@@ -77,34 +86,54 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
         # not from whichever block first meets them among all classes.
         check_classification_targets(classes)
         if len(classes) < 2:
-            raise ValueError(f"The training data must contain at least 2 classes; got "
-                             f"{list(classes)}.")
+            raise ValueError(
+                f"The training data must contain at least 2 classes; got "
+                f"{list(classes)}."
+            )
         params = self.get_params()
         if self.class_weight == "balanced":
             counts = np.array(dask.compute(*[(y == c).sum() for c in classes]))
-            params["class_weight"] = dict(zip(classes, compute_class_weight(
-                "balanced", classes=classes, y=np.repeat(classes, counts)),
-                strict=True))
-        blocks = list(zip(X.to_delayed().ravel(), y.to_delayed().ravel(),
-                          [None] * X.numblocks[0] if sample_weight is None
-                          else sample_weight.to_delayed().ravel(), strict=True))
+            params["class_weight"] = dict(
+                zip(
+                    classes,
+                    compute_class_weight(
+                        "balanced", classes=classes, y=np.repeat(classes, counts)
+                    ),
+                    strict=True,
+                )
+            )
+        blocks = list(
+            zip(
+                X.to_delayed().ravel(),
+                y.to_delayed().ravel(),
+                [None] * X.numblocks[0]
+                if sample_weight is None
+                else sample_weight.to_delayed().ravel(),
+                strict=True,
+            )
+        )
         offsets = np.r_[0, np.cumsum(X.chunks[0])]
         # Empty blocks (e.g. after filtering) have nothing to train on.
         keep = [i for i, rows in enumerate(X.chunks[0]) if rows > 0]
         blocks = [blocks[i] for i in keep]
         where = [(i, int(offsets[i])) for i in keep]  # block index, first row
         rng = check_random_state(self.random_state)
-        rule = StoppingRule(tol=self.tol, n_iter_no_change=self.n_iter_no_change,
-                            minimize=not self.early_stopping)
+        rule = StoppingRule(
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            minimize=not self.early_stopping,
+        )
         held_out = self.validation_fraction if self.early_stopping else 0.0
-        state = self._starting_state(classes, X.shape[1], dtype, coef_init,
-                                     intercept_init)
+        state = self._starting_state(
+            classes, X.shape[1], dtype, coef_init, intercept_init
+        )
         state_before, n_iter = None, 0
         for _ in range(self.max_iter):
             seeds = rng.randint(np.iinfo(np.int32).max, size=len(blocks))
             tasks = [
-                dask.delayed(_local_epoch)(params, state, Xb, yb, wb, classes,
-                                           int(seed), place, held_out)
+                dask.delayed(_local_epoch)(
+                    params, state, Xb, yb, wb, classes, int(seed), place, held_out
+                )
                 for (Xb, yb, wb), seed, place in zip(blocks, seeds, where, strict=True)
             ]
             results = dask.compute(*tasks)
@@ -119,18 +148,24 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
                         raise ValueError(
                             f"validation_fraction={self.validation_fraction} holds out "
                             "no rows of non-zero sample weight; raise it or disable "
-                            "early_stopping.")
-                    if rule.observe(sum(r["validation_correct"] for r in results)
-                                    / seen):
+                            "early_stopping."
+                        )
+                    if rule.observe(
+                        sum(r["validation_correct"] for r in results) / seen
+                    ):
                         break
                 state_before = state
             elif rule.observe(objective):
                 break
         else:
             if self.tol is not None:
-                warnings.warn("Maximum number of iterations reached before "
-                              "convergence. Consider increasing max_iter to improve "
-                              "the fit.", ConvergenceWarning, stacklevel=2)
+                warnings.warn(
+                    "Maximum number of iterations reached before "
+                    "convergence. Consider increasing max_iter to improve "
+                    "the fit.",
+                    ConvergenceWarning,
+                    stacklevel=2,
+                )
         for name in _fitted(self):  # nothing of an earlier fit survives
             del self.__dict__[name]
         self.__dict__.update(state)
@@ -141,9 +176,11 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         if isinstance(X, (da.Array, dd.DataFrame)):
-            raise TypeError("partial_fit takes in-memory chunks; for dask input use "
-                            "fit (or dask_ml.wrappers.Incremental around "
-                            "SGDLogisticClassifier).")
+            raise TypeError(
+                "partial_fit takes in-memory chunks; for dask input use "
+                "fit (or dask_ml.wrappers.Incremental around "
+                "SGDLogisticClassifier)."
+            )
         return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
 
     def to_local(self):
@@ -167,11 +204,18 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
             if intercept_init is None:
                 intercept_init = self.intercept_
         n_models = 1 if len(classes) == 2 else len(classes)
-        state = dict(classes_=classes, n_features_in_=n_features, n_iter_=0, t_=1.0,
-                     coef_=_initial(coef_init, (n_models, n_features),
-                                    np.dtype(dtype), "coef_init"),
-                     intercept_=_initial(intercept_init, (n_models,),
-                                         np.dtype(dtype), "intercept_init"))
+        state = dict(
+            classes_=classes,
+            n_features_in_=n_features,
+            n_iter_=0,
+            t_=1.0,
+            coef_=_initial(
+                coef_init, (n_models, n_features), np.dtype(dtype), "coef_init"
+            ),
+            intercept_=_initial(
+                intercept_init, (n_models,), np.dtype(dtype), "intercept_init"
+            ),
+        )
         if warm and self.learning_rate == "adagrad" and hasattr(self, "_adagrad_g"):
             state["_adagrad_g"] = self._adagrad_g.copy()
             state["_adagrad_intercept_g"] = self._adagrad_intercept_g.copy()
@@ -220,8 +264,9 @@ def _training_dtype(dtype):
 
 def _fitted(model):
     """The fitted state of an estimator: attributes ending or starting in "_"."""
-    return {k: v for k, v in model.__dict__.items()
-            if k.endswith("_") or k.startswith("_")}
+    return {
+        k: v for k, v in model.__dict__.items() if k.endswith("_") or k.startswith("_")
+    }
 
 
 def _row_blocks(X, y, sample_weight):
@@ -234,14 +279,18 @@ def _row_blocks(X, y, sample_weight):
     if isinstance(sample_weight, (dd.Series, dd.DataFrame)):
         sample_weight = sample_weight.to_dask_array(lengths=True)
     if not isinstance(X, da.Array):
-        raise TypeError("DaskSGDLogisticClassifier.fit takes a dask array or "
-                        f"DataFrame; got {type(X).__name__}. For data in memory use "
-                        "SGDLogisticClassifier.")
+        raise TypeError(
+            "DaskSGDLogisticClassifier.fit takes a dask array or "
+            f"DataFrame; got {type(X).__name__}. For data in memory use "
+            "SGDLogisticClassifier."
+        )
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D; got shape {X.shape}.")
     if any(np.isnan(c) for c in X.chunks[0]):
-        raise ValueError("X has unknown chunk sizes; compute them first "
-                         "(e.g. X.compute_chunk_sizes()).")
+        raise ValueError(
+            "X has unknown chunk sizes; compute them first "
+            "(e.g. X.compute_chunk_sizes())."
+        )
     if X.numblocks[1] != 1:
         raise ValueError(
             f"X must be chunked by rows only (one chunk across the {X.shape[1]} "
@@ -249,21 +298,28 @@ def _row_blocks(X, y, sample_weight):
         )
     y = da.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:  # as column_or_1d in memory
-        warnings.warn("A column-vector y was passed when a 1d array was expected. "
-                      "Please change the shape of y to (n_samples,), for example "
-                      "using ravel().", DataConversionWarning, stacklevel=3)
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. "
+            "Please change the shape of y to (n_samples,), for example "
+            "using ravel().",
+            DataConversionWarning,
+            stacklevel=3,
+        )
         y = y[:, 0]
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
         raise ValueError(f"y must be 1-D with {X.shape[0]} rows; got shape {y.shape}.")
     y = y.rechunk((X.chunks[0],))
     if sample_weight is not None:
         if np.ndim(sample_weight) == 0:  # a number: every row, as in memory
-            sample_weight = da.full(X.shape[0], float(sample_weight),
-                                    chunks=(X.chunks[0],))
+            sample_weight = da.full(
+                X.shape[0], float(sample_weight), chunks=(X.chunks[0],)
+            )
         sample_weight = da.asarray(sample_weight)
         if sample_weight.shape != (X.shape[0],):
-            raise ValueError(f"sample_weight must be 1-D with {X.shape[0]} rows (one "
-                             f"per row of X); got shape {sample_weight.shape}.")
+            raise ValueError(
+                f"sample_weight must be 1-D with {X.shape[0]} rows (one "
+                f"per row of X); got shape {sample_weight.shape}."
+            )
         sample_weight = sample_weight.rechunk((X.chunks[0],))
     return X, y, sample_weight
 
@@ -278,21 +334,29 @@ def _local_epoch(params, state, X, y, sample_weight, classes, seed, where, held_
     """
     index, offset = where
     try:
-        return _block_epoch(params, state, X, y, sample_weight, classes, seed,
-                            offset, held_out)
+        return _block_epoch(
+            params, state, X, y, sample_weight, classes, seed, offset, held_out
+        )
     except ValueError as exc:
-        raise ValueError(f"In block {index} (rows {offset}-{offset + len(y) - 1} of "
-                         f"X): {exc}") from None
+        raise ValueError(
+            f"In block {index} (rows {offset}-{offset + len(y) - 1} of X): {exc}"
+        ) from None
 
 
 def _block_epoch(params, state, X, y, sample_weight, classes, seed, offset, held_out):
-    model = SGDLogisticClassifier(**{**params, "random_state": seed,
-                                     "early_stopping": False})
+    model = SGDLogisticClassifier(
+        **{**params, "random_state": seed, "early_stopping": False}
+    )
     if state is not None:
         model.__dict__.update(copy.deepcopy(state))
     # Once here, not in each of predict, predict_proba and partial_fit below.
-    X = check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32],
-                    order="C", ensure_all_finite=False)
+    X = check_array(
+        X,
+        accept_sparse="csr",
+        dtype=[np.float64, np.float32],
+        order="C",
+        ensure_all_finite=False,
+    )
     weight = _row_weights(params, classes, y, sample_weight)
     validation_correct = validation_weight = 0.0
     rows = np.arange(offset, offset + len(y))  # in X, for error messages
@@ -304,7 +368,8 @@ def _block_epoch(params, state, X, y, sample_weight, classes, seed, offset, held
             raise ValueError(
                 f"Input X contains NaN or infinity in row {row}, one of the rows "
                 "held out for early stopping; remove or impute those values (e.g. "
-                "with sklearn.impute.SimpleImputer), or disable early_stopping.")
+                "with sklearn.impute.SimpleImputer), or disable early_stopping."
+            )
         if state is not None and mask.any():
             correct = model.predict(X[mask]) == y[mask]
             w = np.ones(len(correct)) if weight is None else weight[mask]
@@ -314,15 +379,21 @@ def _block_epoch(params, state, X, y, sample_weight, classes, seed, offset, held
             sample_weight = sample_weight[~mask]
         if weight is not None:
             weight = weight[~mask]
-    result = dict(state=None, n=len(y), mass=0.0, loss=0.0,
-                  validation_correct=validation_correct,
-                  validation_weight=validation_weight)
+    result = dict(
+        state=None,
+        n=len(y),
+        mass=0.0,
+        loss=0.0,
+        validation_correct=validation_correct,
+        validation_weight=validation_weight,
+    )
     if not len(y):
         return result
     # The objective's loss term is unweighted, as SGDLogisticClassifier's.
     if state is not None:
-        result["loss"] = float(log_loss(y, model.predict_proba(X), labels=classes,
-                                        normalize=False))
+        result["loss"] = float(
+            log_loss(y, model.predict_proba(X), labels=classes, normalize=False)
+        )
     else:
         result["loss"] = len(y) * float(np.log(len(classes)))  # the zero model
     result["mass"] = float(len(y) if weight is None else np.abs(weight).sum())
@@ -340,9 +411,11 @@ def _block_epoch(params, state, X, y, sample_weight, classes, seed, offset, held
         bad = _non_finite_row(X)
         if bad is None:
             raise
-        raise ValueError(f"Input X contains NaN or infinity in row {rows[bad]}; remove "
-                         "or impute those values (e.g. with "
-                         "sklearn.impute.SimpleImputer).") from None
+        raise ValueError(
+            f"Input X contains NaN or infinity in row {rows[bad]}; remove "
+            "or impute those values (e.g. with "
+            "sklearn.impute.SimpleImputer)."
+        ) from None
     result["state"] = _fitted(model)
     return result
 
@@ -352,8 +425,11 @@ def _row_weights(params, classes, y, sample_weight):
     rows; None when every row weighs 1."""
     if sample_weight is None and params["class_weight"] is None:
         return None
-    weight = (np.ones(len(y)) if sample_weight is None
-              else np.asarray(sample_weight, dtype=np.float64))
+    weight = (
+        np.ones(len(y))
+        if sample_weight is None
+        else np.asarray(sample_weight, dtype=np.float64)
+    )
     if params["class_weight"] is not None:
         per_class = compute_class_weight(params["class_weight"], classes=classes, y=y)
         weight = weight * per_class[np.searchsorted(classes, y)]
@@ -364,8 +440,11 @@ def _non_finite_row(X):
     """Index of the first row of X (dense or CSR) with NaN or infinity, or None."""
     if sp.issparse(X):
         bad = np.flatnonzero(~np.isfinite(X.data))
-        return (int(np.searchsorted(X.indptr, bad[0], side="right") - 1)
-                if bad.size else None)
+        return (
+            int(np.searchsorted(X.indptr, bad[0], side="right") - 1)
+            if bad.size
+            else None
+        )
     bad = np.flatnonzero(~np.isfinite(X).all(axis=1))
     return int(bad[0]) if bad.size else None
 
@@ -386,38 +465,48 @@ def _mix(results, params):
     """
     results = [r for r in results if r["n"] > 0]
     if not results:
-        raise ValueError("No block has rows to train on (with early_stopping, lower "
-                         "validation_fraction or use larger blocks).")
+        raise ValueError(
+            "No block has rows to train on (with early_stopping, lower "
+            "validation_fraction or use larger blocks)."
+        )
     if not any(r["mass"] > 0 for r in results):  # refused in memory too
-        raise ValueError("Sample weights must contain at least one non-zero number "
-                         "(times class_weight, on the rows not held out for early "
-                         "stopping).")
+        raise ValueError(
+            "Sample weights must contain at least one non-zero number "
+            "(times class_weight, on the rows not held out for early "
+            "stopping)."
+        )
     n = np.array([r["n"] for r in results], dtype=np.float64)
     weights = n / n.sum()
     state = dict(results[0]["state"])
     for name in _MIXED:
         if name in state and state[name] is not None:
-            state[name] = sum(w * r["state"][name]
-                              for w, r in zip(weights, results, strict=True))
+            state[name] = sum(
+                w * r["state"][name] for w, r in zip(weights, results, strict=True)
+            )
             if hasattr(results[0]["state"][name], "dtype"):
-                state[name] = np.asarray(state[name],
-                                         dtype=results[0]["state"][name].dtype)
+                state[name] = np.asarray(
+                    state[name], dtype=results[0]["state"][name].dtype
+                )
     # Every block advanced the schedule by its own rows; the mix by their mean.
     state["t_"] = float(np.mean([r["state"]["t_"] for r in results]))
     # Each block chose coef_ (averaged or not) by its own t_: choose again.
     if "_average_coef" in state:
         use_average = params["average"] and params["average"] <= state["t_"] - 1
         state["coef_"] = state["_average_coef" if use_average else "_standard_coef"]
-        state["intercept_"] = state["_average_intercept" if use_average
-                                    else "_standard_intercept"]
+        state["intercept_"] = state[
+            "_average_intercept" if use_average else "_standard_intercept"
+        ]
     coef = state["coef_"]
     alpha, l1_ratio = params["alpha"], params["l1_ratio"]
     share = {"l1": 1.0, "elasticnet": l1_ratio}.get(params["penalty"], 0.0)
     l2 = 0.0 if params["penalty"] in (None, "l1") else 1.0 - share
-    penalty = alpha * (0.5 * l2 * float(np.sum(coef ** 2))
-                       + share * float(np.sum(np.abs(coef))))
+    penalty = alpha * (
+        0.5 * l2 * float(np.sum(coef**2)) + share * float(np.sum(np.abs(coef)))
+    )
     objective = sum(r["loss"] for r in results) / n.sum() + penalty
     if not np.all(np.isfinite(coef)) or not np.isfinite(objective):
-        raise ValueError("Training diverged: the weights are no longer finite. "
-                         "Scale the features or lower eta0 (or raise alpha).")
+        raise ValueError(
+            "Training diverged: the weights are no longer finite. "
+            "Scale the features or lower eta0 (or raise alpha)."
+        )
     return state, objective

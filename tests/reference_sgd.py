@@ -12,19 +12,41 @@ from sgdclf._schedule import optimal_t0
 
 
 def reference_sgd(
-    X, y, sample_weight=None, *, alpha=1e-4, l1_ratio=0.15, penalty="l2",
-    learning_rate="optimal", eta0=0.01, power_t=0.5, epochs=1, average=0,
-    fit_intercept=True, order=None,
+    X,
+    y,
+    sample_weight=None,
+    *,
+    alpha=1e-4,
+    l1_ratio=0.15,
+    penalty="l2",
+    learning_rate="optimal",
+    eta0=0.01,
+    power_t=0.5,
+    epochs=1,
+    average=0,
+    fit_intercept=True,
+    order=None,
 ):
     """Binary logistic SGD; y in {0, 1}. Returns (w, b, avg_w, avg_b, t).
 
     The binary model is the class-1 model of a one-vs-rest pair.
     """
     W, b, avg_W, avg_b, t = reference_linear_models(
-        X, np.asarray(y).astype(int), 2, sample_weight, multinomial=False,
-        alpha=alpha, l1_ratio=l1_ratio, penalty=penalty, learning_rate=learning_rate,
-        eta0=eta0, power_t=power_t, epochs=epochs, average=average,
-        fit_intercept=fit_intercept, order=order,
+        X,
+        np.asarray(y).astype(int),
+        2,
+        sample_weight,
+        multinomial=False,
+        alpha=alpha,
+        l1_ratio=l1_ratio,
+        penalty=penalty,
+        learning_rate=learning_rate,
+        eta0=eta0,
+        power_t=power_t,
+        epochs=epochs,
+        average=average,
+        fit_intercept=fit_intercept,
+        order=order,
     )
     return W[1], b[1], avg_W[1], avg_b[1], t
 
@@ -35,9 +57,22 @@ def _softmax(scores):
 
 
 def reference_linear_models(
-    X, y_code, n_classes, sample_weight=None, *, multinomial, alpha=1e-4,
-    l1_ratio=0.15, penalty="l2", learning_rate="constant", eta0=0.01, power_t=0.5,
-    epochs=1, average=0, fit_intercept=True, order=None,
+    X,
+    y_code,
+    n_classes,
+    sample_weight=None,
+    *,
+    multinomial,
+    alpha=1e-4,
+    l1_ratio=0.15,
+    penalty="l2",
+    learning_rate="constant",
+    eta0=0.01,
+    power_t=0.5,
+    epochs=1,
+    average=0,
+    fit_intercept=True,
+    order=None,
 ):
     """K linear models trained on the same examples in the same order.
 

@@ -18,8 +18,13 @@ from sgdclf import SGDLogisticClassifier
 @pytest.fixture(scope="module")
 def binary():
     X, y = make_classification(
-        800, 20, n_informative=5, class_sep=1.5, flip_y=0.01,
-        n_clusters_per_class=1, random_state=1,
+        800,
+        20,
+        n_informative=5,
+        class_sep=1.5,
+        flip_y=0.01,
+        n_clusters_per_class=1,
+        random_state=1,
     )
     return (X - X.mean(0)) / X.std(0), y
 
@@ -187,9 +192,7 @@ def test_early_stopping_scores_correct_labels(binary):
 
     _classifier._ValidationScore.__call__ = spy
     try:
-        SGDLogisticClassifier(
-            early_stopping=True, max_iter=3, random_state=0
-        ).fit(X, y)
+        SGDLogisticClassifier(early_stopping=True, max_iter=3, random_state=0).fit(X, y)
     finally:
         _classifier._ValidationScore.__call__ = original
     assert len(seen) == 3
@@ -216,8 +219,12 @@ def test_convergence_warning(binary):
 def test_adaptive_lowers_eta_on_plateau(binary):
     X, y = binary
     ada = SGDLogisticClassifier(
-        learning_rate="adaptive", eta0=1.0, tol=1e-1, n_iter_no_change=1,
-        shuffle=False, max_iter=4,
+        learning_rate="adaptive",
+        eta0=1.0,
+        tol=1e-1,
+        n_iter_no_change=1,
+        shuffle=False,
+        max_iter=4,
     ).fit(X, y)
     const = SGDLogisticClassifier(
         learning_rate="constant", eta0=1.0, tol=None, shuffle=False, max_iter=4
@@ -227,8 +234,12 @@ def test_adaptive_lowers_eta_on_plateau(binary):
         learning_rate="constant", eta0=1.0, tol=None, shuffle=False, max_iter=1
     ).fit(X, y)
     one = SGDLogisticClassifier(
-        learning_rate="adaptive", eta0=1.0, tol=1e-1, n_iter_no_change=1,
-        shuffle=False, max_iter=1,
+        learning_rate="adaptive",
+        eta0=1.0,
+        tol=1e-1,
+        n_iter_no_change=1,
+        shuffle=False,
+        max_iter=1,
     ).fit(X, y)
     assert_allclose(one.coef_, first_epoch.coef_)  # same until the first plateau
 
@@ -245,7 +256,8 @@ def test_shuffle_draws_fresh_permutations_and_is_deterministic(binary):
 
 
 def test_epoch_orders_differ(monkeypatch, binary):
-    """Every epoch gets its own permutation (SGDClassifier replays one swap sequence)."""
+    """Every epoch gets its own permutation (SGDClassifier replays one swap
+    sequence)."""
     from sgdclf import _training
 
     X, y = binary
@@ -344,10 +356,17 @@ def test_ovr_probabilities_when_every_sigmoid_underflows():
     assert_allclose(np.exp(clf.predict_log_proba(X)), proba, rtol=1e-12)
 
 
-@pytest.mark.parametrize("dtype, scale", [
-    (np.float64, 1e17), (np.float64, 1e300), (np.float32, 3e7), (np.float32, 1e4),
-    (np.float32, 1e6), (np.float32, 1e2),
-])
+@pytest.mark.parametrize(
+    "dtype, scale",
+    [
+        (np.float64, 1e17),
+        (np.float64, 1e300),
+        (np.float32, 3e7),
+        (np.float32, 1e4),
+        (np.float32, 1e6),
+        (np.float32, 1e2),
+    ],
+)
 def test_ovr_probabilities_sum_to_one_at_any_scale(dtype, scale):
     # Issue 10 item 3: coef [[-1, 0], [-1, 0], [-2, 0]], x = [1e17, 0] gave
     # [[1, 1, 0]]: the log-space normalisation lost its log k term to rounding
@@ -375,7 +394,9 @@ def test_partial_fit_checks_parameters_changed_since_the_first_call(binary):
     clf.partial_fit(X, y, classes=[0, 1])
     coef = clf.coef_.copy()
     clf.set_params(learning_rate="optimal")
-    with pytest.raises(ValueError, match="alpha must be > 0 with learning_rate='optimal'"):
+    with pytest.raises(
+        ValueError, match="alpha must be > 0 with learning_rate='optimal'"
+    ):
         clf.partial_fit(X, y)
     assert_array_equal(clf.coef_, coef)
     clf.set_params(learning_rate="constant", early_stopping=True)
@@ -407,7 +428,9 @@ def test_divergence_raises_and_leaves_model_untouched(binary):
     X, y = binary
     X_big = X * 1e150
     clf = SGDLogisticClassifier(learning_rate="constant", eta0=1e150, penalty=None)
-    with pytest.raises(ValueError, match=r"diverged at epoch \d+.*Scale the features.*eta0"):
+    with pytest.raises(
+        ValueError, match=r"diverged at epoch \d+.*Scale the features.*eta0"
+    ):
         clf.fit(X_big, y)
     assert not hasattr(clf, "coef_")
     clf.set_params(eta0=0.01).fit(X, y)
@@ -439,8 +462,9 @@ def test_probability_dtype_follows_the_model(binary):
 
 def test_sparsified_model_still_rejects_nan_in_X(binary):
     X, y = binary
-    clf = SGDLogisticClassifier(penalty="l1", alpha=0.05, max_iter=5, tol=None,
-                                random_state=0).fit(X, y)
+    clf = SGDLogisticClassifier(
+        penalty="l1", alpha=0.05, max_iter=5, tol=None, random_state=0
+    ).fit(X, y)
     zero = np.flatnonzero(clf.coef_[0] == 0)
     assert zero.size  # a column whose weight is 0 ...
     clf.sparsify()

@@ -43,17 +43,28 @@ def snapshot(folder):
 def model(tmp_path):
     """A trained model file, and the data it was trained on."""
     (tmp_path / "d.svm").write_text(SVM)
-    assert run("train", tmp_path / "d.svm", "--model", tmp_path / "m.skops",
-               "--quiet") == 0
+    assert (
+        run("train", tmp_path / "d.svm", "--model", tmp_path / "m.skops", "--quiet")
+        == 0
+    )
     return tmp_path / "m.skops"
 
 
 # ---------------------------------------------------------------- item 2: outputs
 
-@pytest.mark.parametrize("case", ["train-model-is-data", "predict-output-is-data",
-                                  "predict-output-is-model", "predict-output-symlink",
-                                  "predict-output-hard-link", "predict-output-dot-path",
-                                  "onnx-output-is-model"])
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "train-model-is-data",
+        "predict-output-is-data",
+        "predict-output-is-model",
+        "predict-output-symlink",
+        "predict-output-hard-link",
+        "predict-output-dot-path",
+        "onnx-output-is-model",
+    ],
+)
 def test_an_output_that_is_an_input_is_refused(model, capsys, monkeypatch, case):
     folder = model.parent
     data = folder / "d.svm"
@@ -63,18 +74,30 @@ def test_an_output_that_is_an_input_is_refused(model, capsys, monkeypatch, case)
     monkeypatch.chdir(folder)
     args, command = {
         "train-model-is-data": (["train", data, "--model", data], "train"),
-        "predict-output-is-data": (["predict", "--model", model, data, "--output",
-                                    data], "predict"),
-        "predict-output-is-model": (["predict", "--model", model, data, "--output",
-                                     model], "predict"),
-        "predict-output-symlink": (["predict", "--model", model, data, "--output",
-                                    "link.svm"], "predict"),
-        "predict-output-hard-link": (["predict", "--model", model, "d.svm", "--output",
-                                      "hard.svm"], "predict"),
-        "predict-output-dot-path": (["predict", "--model", model, "d.svm", "--output",
-                                     "./sub/../d.svm"], "predict"),
-        "onnx-output-is-model": (["export-onnx", "--model", "m.skops", "--output",
-                                  model], "export-onnx"),
+        "predict-output-is-data": (
+            ["predict", "--model", model, data, "--output", data],
+            "predict",
+        ),
+        "predict-output-is-model": (
+            ["predict", "--model", model, data, "--output", model],
+            "predict",
+        ),
+        "predict-output-symlink": (
+            ["predict", "--model", model, data, "--output", "link.svm"],
+            "predict",
+        ),
+        "predict-output-hard-link": (
+            ["predict", "--model", model, "d.svm", "--output", "hard.svm"],
+            "predict",
+        ),
+        "predict-output-dot-path": (
+            ["predict", "--model", model, "d.svm", "--output", "./sub/../d.svm"],
+            "predict",
+        ),
+        "onnx-output-is-model": (
+            ["export-onnx", "--model", "m.skops", "--output", model],
+            "export-onnx",
+        ),
     }[case]
     (folder / "sub").mkdir()
     assert run(*args) == 2
@@ -85,6 +108,7 @@ def test_an_output_that_is_an_input_is_refused(model, capsys, monkeypatch, case)
 
 
 # ---------------------------------------------------------------- item 10: output paths
+
 
 def test_model_naming_a_directory_fails_before_reading_the_data(tmp_path, capsys):
     (tmp_path / "out").mkdir()
@@ -104,22 +128,34 @@ def test_predict_output_naming_a_directory_or_device_is_refused(model, capsys):
     assert "is a directory" in error_line(capsys, "predict")
     assert run("predict", "--model", model, data, "--output", os.devnull) == 2
     assert "not a regular file" in error_line(capsys, "predict")
-    assert run("predict", "--model", model, data, "--output",
-               model.parent / "no" / "out.txt") == 2
+    assert (
+        run(
+            "predict",
+            "--model",
+            model,
+            data,
+            "--output",
+            model.parent / "no" / "out.txt",
+        )
+        == 2
+    )
     assert "not a writable directory" in error_line(capsys, "predict")
 
 
 def test_missing_inputs_are_named_before_any_work(model, capsys):
     assert run("train", model.parent / "none.svm", "--model", model, "--quiet") == 2
     assert "none.svm: no such file" in error_line(capsys)
-    assert run("predict", "--model", model.parent / "none.skops",
-               model.parent / "d.svm") == 2
+    assert (
+        run("predict", "--model", model.parent / "none.skops", model.parent / "d.svm")
+        == 2
+    )
     assert "none.skops: no such file" in error_line(capsys, "predict")
     assert run("evaluate", "--model", model, model.parent) == 2
     assert "is a directory" in error_line(capsys, "evaluate")
 
 
 # ---------------------------------------------------------------- item 5: damaged input
+
 
 def _compressed(tmp_path, name):
     raw = SVM.encode() * 50
@@ -128,15 +164,22 @@ def _compressed(tmp_path, name):
         packed = packed[: len(packed) // 2]
     else:  # damage the deflate stream in the middle
         middle = len(packed) // 2
-        packed = packed[:middle] + bytes(64) + packed[middle + 64:]
+        packed = packed[:middle] + bytes(64) + packed[middle + 64 :]
     path = tmp_path / name
     path.write_bytes(packed)
     return path
 
 
-@pytest.mark.parametrize("name", ["truncated.svm.gz", "truncated.svm.bz2",
-                                  "corrupt.svm.gz", "corrupt.svm.bz2",
-                                  "truncated.csv.gz"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "truncated.svm.gz",
+        "truncated.svm.bz2",
+        "corrupt.svm.gz",
+        "corrupt.svm.bz2",
+        "truncated.csv.gz",
+    ],
+)
 def test_damaged_compressed_files(tmp_path, capsys, name):
     path = _compressed(tmp_path, name)
     if name.endswith(".csv.gz"):
@@ -165,8 +208,9 @@ def test_feature_index_beyond_int32(tmp_path, capsys, model):
     assert run("train", path, "--model", tmp_path / "m2.skops", "--quiet") == 2
     assert f"{path}, line 2: a feature index is too large" in error_line(capsys)
     assert run("predict", "--model", model, path) == 2
-    assert f"{path}, line 2: a feature index is too large" in error_line(capsys,
-                                                                          "predict")
+    assert f"{path}, line 2: a feature index is too large" in error_line(
+        capsys, "predict"
+    )
 
 
 BOUNDED_MEMORY = textwrap.dedent("""
@@ -183,13 +227,27 @@ BOUNDED_MEMORY = textwrap.dedent("""
 def test_a_huge_scanned_index_is_refused_and_says_how_to_set_n_features(tmp_path):
     path = tmp_path / "big.svm"
     path.write_text("1 1:1\n\n0 1:2 2147483647:1\n")
-    result = subprocess.run([sys.executable, "-c", BOUNDED_MEMORY, "train", str(path),
-                             "--model", str(tmp_path / "m.skops"), "--quiet"],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            BOUNDED_MEMORY,
+            "train",
+            str(path),
+            "--model",
+            str(tmp_path / "m.skops"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2, result.stderr
     (line,) = result.stderr.splitlines()
-    assert line.startswith(f"sgdclf train: error: {path}, line 3: feature index "
-                           "2147483647 makes a model of 2,147,483,647 features")
+    assert line.startswith(
+        f"sgdclf train: error: {path}, line 3: feature index "
+        "2147483647 makes a model of 2,147,483,647 features"
+    )
     assert "--n-features 2147483647" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.svm"]
 
@@ -203,35 +261,64 @@ def test_the_weight_bound_counts_one_vs_rest_models(tmp_path, capsys, monkeypatc
     assert run("train", path, "--model", tmp_path / "b.skops", "--quiet") == 2
     assert "line 2: feature index 60" in error_line(capsys)
     # Given explicitly, the number of features is trusted.
-    assert run("train", path, "--model", tmp_path / "b.skops", "--quiet",
-               "--n-features", 60) == 0
+    assert (
+        run(
+            "train",
+            path,
+            "--model",
+            tmp_path / "b.skops",
+            "--quiet",
+            "--n-features",
+            60,
+        )
+        == 0
+    )
 
 
 # ---------------------------------------------------------------- item 9: file and line
 
-@pytest.mark.parametrize("content, message", [
-    ("a,b,label\n1,2,0\n3,inf,1\n", "line 3: column 'b' holds inf, not a finite"),
-    ("a,b,label\n1,2,0\n3,4,1\n3,1e309,0\n", "line 4: column 'b' holds inf"),
-    ("a,b,label\n1,2,0\n3,-inf,1\n", "line 3: column 'b' holds -inf"),
-    ("a,b,label\n1,2,1.5\n3,4,inf\n", "line 3: the label is inf"),
-])
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("a,b,label\n1,2,0\n3,inf,1\n", "line 3: column 'b' holds inf, not a finite"),
+        ("a,b,label\n1,2,0\n3,4,1\n3,1e309,0\n", "line 4: column 'b' holds inf"),
+        ("a,b,label\n1,2,0\n3,-inf,1\n", "line 3: column 'b' holds -inf"),
+        ("a,b,label\n1,2,1.5\n3,4,inf\n", "line 3: the label is inf"),
+    ],
+)
 def test_non_finite_csv_values_name_file_and_line(tmp_path, capsys, content, message):
     path = tmp_path / "d.csv"
     path.write_text(content)
-    assert run("train", path, "--model", tmp_path / "m.skops", "--chunk-rows", 1,
-               "--quiet") == 2
+    assert (
+        run(
+            "train", path, "--model", tmp_path / "m.skops", "--chunk-rows", 1, "--quiet"
+        )
+        == 2
+    )
     line = error_line(capsys)
     assert f"{path}, {message}" in line
     assert "Input X" not in line
 
 
 @pytest.mark.parametrize("bad", ["1 1:nan 2:1", "1 2:1e309", "0 1:-inf", "nan 1:1"])
-def test_non_finite_svmlight_values_name_the_line_in_the_file(tmp_path, capsys, model,
-                                                               bad):
+def test_non_finite_svmlight_values_name_the_line_in_the_file(
+    tmp_path, capsys, model, bad
+):
     path = tmp_path / "d2.svm"
     path.write_text("1 1:1\n# a comment\n0 2:1\n1 1:3\n" + bad + "\n0 1:1\n")
-    assert run("train", path, "--model", tmp_path / "m2.skops", "--chunk-rows", 2,
-               "--quiet") == 2
+    assert (
+        run(
+            "train",
+            path,
+            "--model",
+            tmp_path / "m2.skops",
+            "--chunk-rows",
+            2,
+            "--quiet",
+        )
+        == 2
+    )
     line = error_line(capsys)
     assert f"{path}, line 5: " in line and "not a finite number" in line
     if not bad.startswith("nan"):  # predict reads no labels
@@ -250,13 +337,19 @@ def test_non_finite_values_in_predict_csv(tmp_path, capsys):
     assert f"{new}, line 4: column 'b' holds inf" in error_line(capsys, "predict")
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("d.csv", b"a,b,label\n1,2,0\n3,4,\xe9t\xe9\n", "line 3: byte 0xe9 at column 5"),
-    ("d.csv", b"a,\xe9,label\n1,2,0\n", "line 1: byte 0xe9 at column 3"),
-    ("d.svm", b"1 1:1\n\xe9 1:2\n", "line 2: "),
-])
-def test_text_that_is_not_utf8_names_the_line(tmp_path, capsys, name, content,
-                                              message):
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        (
+            "d.csv",
+            b"a,b,label\n1,2,0\n3,4,\xe9t\xe9\n",
+            "line 3: byte 0xe9 at column 5",
+        ),
+        ("d.csv", b"a,\xe9,label\n1,2,0\n", "line 1: byte 0xe9 at column 3"),
+        ("d.svm", b"1 1:1\n\xe9 1:2\n", "line 2: "),
+    ],
+)
+def test_text_that_is_not_utf8_names_the_line(tmp_path, capsys, name, content, message):
     path = tmp_path / name
     path.write_bytes(content)
     assert run("train", path, "--model", tmp_path / "m.skops", "--quiet") == 2
@@ -280,8 +373,10 @@ def test_svmlight_problems_say_what_a_row_should_be(model, capsys):
     path = model.parent / "new.svm"
     path.write_text("1 1:1\n0 1:1 9:1\n")
     assert run("predict", "--model", model, path) == 2
-    assert (f"{path}, line 2: feature index 9 is beyond the 2 features expected"
-            in error_line(capsys, "predict"))
+    assert (
+        f"{path}, line 2: feature index 9 is beyond the 2 features expected"
+        in error_line(capsys, "predict")
+    )
     path.write_text("1 1:1\n0 1:x\n")
     assert run("predict", "--model", model, path) == 2
     assert "expected LABEL INDEX:VALUE" in error_line(capsys, "predict")
@@ -296,13 +391,26 @@ def test_an_empty_file_has_no_rows_to_train_on(tmp_path, capsys):
 
 # ------------------------------------------------------------ item 6: unfitted models
 
+
 def test_holdout_keeping_every_row_out_writes_nothing(tmp_path, capsys):
     path = tmp_path / "d.svm"
     path.write_text("1 1:1\n0 1:-1\n1 1:2\n0 1:-2\n")
     existing = tmp_path / "m.skops"
     existing.write_bytes(b"an old model")
-    assert run("train", path, "--model", existing, "--holdout", 0.9, "--passes", 3,
-               "--quiet") == 2
+    assert (
+        run(
+            "train",
+            path,
+            "--model",
+            existing,
+            "--holdout",
+            0.9,
+            "--passes",
+            3,
+            "--quiet",
+        )
+        == 2
+    )
     line = error_line(capsys)
     assert "--holdout 0.9 keeps all 4 rows out of training" in line
     assert "lower --holdout" in line
@@ -317,14 +425,18 @@ def test_an_unfitted_model_file_is_refused(tmp_path, capsys, command):
     model = tmp_path / "m.skops"
     skops_io.dump(SGDLogisticClassifier(), model)
     (tmp_path / "d.svm").write_text(SVM)
-    args = (["--output", tmp_path / "m.onnx"] if command == "export-onnx"
-            else [tmp_path / "d.svm"])
+    args = (
+        ["--output", tmp_path / "m.onnx"]
+        if command == "export-onnx"
+        else [tmp_path / "d.svm"]
+    )
     assert run(command, "--model", model, *args) == 2
     assert f"{model}: the model is not fitted" in error_line(capsys, command)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.svm", "m.skops"]
 
 
 # ------------------------------------------------------------ item 11: damaged models
+
 
 def _rewrite_zip(source, target, edit):
     with zipfile.ZipFile(source) as archive:
@@ -337,24 +449,35 @@ def _rewrite_zip(source, target, edit):
 def _schema(edit):
     def change(name, data):
         return edit(json.loads(data)) if name == "schema.json" else data
+
     return change
 
 
 DAMAGE = {
     "truncated": lambda m, t: t.write_bytes(m.read_bytes()[:300]),
-    "random-bytes": lambda m, t: t.write_bytes(
-        np.random.default_rng(0).bytes(2000)),
+    "random-bytes": lambda m, t: t.write_bytes(np.random.default_rng(0).bytes(2000)),
     "empty": lambda m, t: t.write_bytes(b""),
     "garbage-schema": lambda m, t: _rewrite_zip(
-        m, t, lambda name, data: b"{garbage" if name == "schema.json" else data),
-    "schema-without-protocol": lambda m, t: _rewrite_zip(m, t, _schema(
-        lambda s: json.dumps({k: s[k] for k in ("__module__", "__class__")}).encode())),
-    "schema-content-a-string": lambda m, t: _rewrite_zip(m, t, _schema(
-        lambda s: json.dumps({**s, "content": "x"}).encode())),
-    "schema-unknown-loader": lambda m, t: _rewrite_zip(m, t, _schema(
-        lambda s: json.dumps({**s, "__loader__": "Nope"}).encode())),
+        m, t, lambda name, data: b"{garbage" if name == "schema.json" else data
+    ),
+    "schema-without-protocol": lambda m, t: _rewrite_zip(
+        m,
+        t,
+        _schema(
+            lambda s: json.dumps(
+                {k: s[k] for k in ("__module__", "__class__")}
+            ).encode()
+        ),
+    ),
+    "schema-content-a-string": lambda m, t: _rewrite_zip(
+        m, t, _schema(lambda s: json.dumps({**s, "content": "x"}).encode())
+    ),
+    "schema-unknown-loader": lambda m, t: _rewrite_zip(
+        m, t, _schema(lambda s: json.dumps({**s, "__loader__": "Nope"}).encode())
+    ),
     "garbage-arrays": lambda m, t: _rewrite_zip(
-        m, t, lambda name, data: data if name == "schema.json" else data[:20]),
+        m, t, lambda name, data: data if name == "schema.json" else data[:20]
+    ),
 }
 
 
@@ -364,8 +487,7 @@ def test_a_damaged_model_file_gives_one_line(model, capsys, damage, command):
     damaged = model.parent / "damaged.skops"
     DAMAGE[damage](model, damaged)
     data = model.parent / "d.svm"
-    args = (["--output", model.parent / "m.onnx"] if command == "export-onnx"
-            else [data])
+    args = ["--output", model.parent / "m.onnx"] if command == "export-onnx" else [data]
     before = snapshot(model.parent)
     assert run(command, "--model", damaged, *args) == 2
     line = error_line(capsys, command)
@@ -398,9 +520,20 @@ def test_a_signal_while_the_model_is_written_leaves_no_temporary_file(model, sig
     folder = model.parent
     before = snapshot(folder)
     child = subprocess.Popen(
-        [sys.executable, "-c", SLOW_SAVE, "train", str(folder / "d.svm"), "--model",
-         str(model), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
+        [
+            sys.executable,
+            "-c",
+            SLOW_SAVE,
+            "train",
+            str(folder / "d.svm"),
+            "--model",
+            str(model),
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert child.stdout.readline() == "writing\n"
         assert any(p.name.endswith(".tmp") for p in folder.iterdir())
@@ -417,25 +550,31 @@ def test_a_signal_while_the_model_is_written_leaves_no_temporary_file(model, sig
 def test_main_restores_the_sigterm_handler(tmp_path):
     previous = signal.getsignal(signal.SIGTERM)
     (tmp_path / "d.svm").write_text(SVM)
-    assert run("train", tmp_path / "d.svm", "--model", tmp_path / "m.skops",
-               "--quiet") == 0
+    assert (
+        run("train", tmp_path / "d.svm", "--model", tmp_path / "m.skops", "--quiet")
+        == 0
+    )
     assert signal.getsignal(signal.SIGTERM) is previous
 
 
 # ---------------------------------------------------------------- arguments
 
-@pytest.mark.parametrize("args, command, message", [
-    (["train", "--param", "solver=sag"], "train", "--param 'solver=sag'"),
-    (["train", "--param", "nonsense"], "train", "--param 'nonsense'"),
-    (["train", "--param", "alpha=-1"], "train", "'alpha' parameter"),
-    (["train", "--param", "learning_rate=sometimes"], "train", "learning_rate"),
-    (["train", "--n-features", "0"], "train", "--n-features must be >= 1"),
-    (["train", "--chunk-rows", "0"], "train", "--chunk-rows"),
-    (["train", "--holdout", "1"], "train", "--holdout"),
-    (["train", "--format", "xml"], "train", "invalid choice: 'xml'"),
-    (["train", "--passes", "two"], "train", "invalid int value: 'two'"),
-    (["predict", "--chunk-rows", "0"], "predict", "--chunk-rows must be >= 1"),
-])
+
+@pytest.mark.parametrize(
+    "args, command, message",
+    [
+        (["train", "--param", "solver=sag"], "train", "--param 'solver=sag'"),
+        (["train", "--param", "nonsense"], "train", "--param 'nonsense'"),
+        (["train", "--param", "alpha=-1"], "train", "'alpha' parameter"),
+        (["train", "--param", "learning_rate=sometimes"], "train", "learning_rate"),
+        (["train", "--n-features", "0"], "train", "--n-features must be >= 1"),
+        (["train", "--chunk-rows", "0"], "train", "--chunk-rows"),
+        (["train", "--holdout", "1"], "train", "--holdout"),
+        (["train", "--format", "xml"], "train", "invalid choice: 'xml'"),
+        (["train", "--passes", "two"], "train", "invalid int value: 'two'"),
+        (["predict", "--chunk-rows", "0"], "predict", "--chunk-rows must be >= 1"),
+    ],
+)
 def test_argument_mistakes_give_one_line(model, capsys, args, command, message):
     data = model.parent / "d.svm"
     if command == "train":
@@ -474,8 +613,18 @@ def test_rows_the_model_refuses_are_named(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(SGDLogisticClassifier, "partial_fit", refuse)
     path = tmp_path / "d.svm"
     path.write_text("# header\n" + SVM)
-    assert run("train", path, "--model", tmp_path / "m.skops", "--quiet",
-               "--chunk-rows", 10) == 2
+    assert (
+        run(
+            "train",
+            path,
+            "--model",
+            tmp_path / "m.skops",
+            "--quiet",
+            "--chunk-rows",
+            10,
+        )
+        == 2
+    )
     assert error_line(capsys).endswith(f"{path}, lines 2-11: the weights overflowed")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.svm"]
 
@@ -489,4 +638,3 @@ def test_a_message_with_newlines_is_printed_on_one_line(capsys, monkeypatch):
     monkeypatch.setattr(_cli, "_evaluate", explode)
     assert run("evaluate", "--model", "m", "d") == 2
     assert error_line(capsys, "evaluate").endswith("error: first second third")
-

@@ -20,19 +20,44 @@ from hypothesis import strategies as st
 
 from sgdclf._cli import main
 
-SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
-GOOD_SVM = b"".join(b"%d 1:%.2f 2:%.2f 3:%.2f\n" % (i % 2, i / 7, (i % 3) / 3, -i / 11)
-                    for i in range(30))
-GOOD_CSV = b"a,b,label\n" + b"".join(b"%.2f,%.2f,%d\n" % (i / 7, (i % 3) / 3, i % 2)
-                                     for i in range(30))
+GOOD_SVM = b"".join(
+    b"%d 1:%.2f 2:%.2f 3:%.2f\n" % (i % 2, i / 7, (i % 3) / 3, -i / 11)
+    for i in range(30)
+)
+GOOD_CSV = b"a,b,label\n" + b"".join(
+    b"%.2f,%.2f,%d\n" % (i / 7, (i % 3) / 3, i % 2) for i in range(30)
+)
 
 BAD_VALUES = ["nan", "inf", "-inf", "1e309", "-1e400", "abc", "", "1:2", "0x1f", "--1"]
 BAD_LABELS = ["2", "nan", "inf", "x", "", "1e400", "\xe9"]
-ODD_LINES = [b"", b"# comment", b"1", b"1 :1", b"1 1:", b"qid:1 1:1", b"1 1:1 1:2",
-             b"1 3:1 1:1", b"1 1:1\r", b"1\t1:1", b"\x00\x00", b"1 1:1 # tail",
-             b"\xe9 1:1", b'"1",2,1', b"a,b,label", b",,", b"1,2", b"1,2,1,2"]
+ODD_LINES = [
+    b"",
+    b"# comment",
+    b"1",
+    b"1 :1",
+    b"1 1:",
+    b"qid:1 1:1",
+    b"1 1:1 1:2",
+    b"1 3:1 1:1",
+    b"1 1:1\r",
+    b"1\t1:1",
+    b"\x00\x00",
+    b"1 1:1 # tail",
+    b"\xe9 1:1",
+    b'"1",2,1',
+    b"a,b,label",
+    b",,",
+    b"1,2",
+    b"1,2,1,2",
+]
 # Not 2**31 - 1: were its bound to break, the model would take 16 GB (that
 # index is tested under a memory limit in test_cli_errors.py).
 HUGE_INDICES = [0, -1, 2**26 + 1, 2**31, 2**40, 10**19]
@@ -57,10 +82,12 @@ def svmlight_line(draw, clean):
     indices = sorted(draw(st.sets(st.integers(1, 6), max_size=4)))
     if not clean and draw(st.integers(0, 11)) == 0:  # out of range, or too large
         indices.append(draw(st.sampled_from(HUGE_INDICES)))
-    values = [_pick(draw, _good_value, st.sampled_from(BAD_VALUES), clean)
-              for _ in indices]
-    return " ".join([label] + [f"{i}:{v}" for i, v in zip(indices, values, strict=True)]
-                    ).encode("utf-8")
+    values = [
+        _pick(draw, _good_value, st.sampled_from(BAD_VALUES), clean) for _ in indices
+    ]
+    return " ".join(
+        [label] + [f"{i}:{v}" for i, v in zip(indices, values, strict=True)]
+    ).encode("utf-8")
 
 
 @st.composite
@@ -68,15 +95,26 @@ def csv_line(draw, clean):
     if not clean and draw(st.integers(0, 9)) == 0:
         return draw(_odd_line)
     width = _pick(draw, st.just(3), st.sampled_from([1, 2, 4]), clean)
-    fields = [_pick(draw, _good_value, st.sampled_from(BAD_VALUES), clean)
-              for _ in range(width - 1)]
-    fields.append(_pick(draw, st.sampled_from(["0", "1"]), st.sampled_from(BAD_LABELS),
-                        clean))
+    fields = [
+        _pick(draw, _good_value, st.sampled_from(BAD_VALUES), clean)
+        for _ in range(width - 1)
+    ]
+    fields.append(
+        _pick(draw, st.sampled_from(["0", "1"]), st.sampled_from(BAD_LABELS), clean)
+    )
     return ",".join(fields).encode("utf-8")
 
 
-WRAPPINGS = ["plain"] * 4 + ["gz", "bz2", "gz-truncated", "bz2-truncated", "gz-corrupt",
-                             "bz2-corrupt", "garbage-prefix", "empty"]
+WRAPPINGS = ["plain"] * 4 + [
+    "gz",
+    "bz2",
+    "gz-truncated",
+    "bz2-truncated",
+    "gz-corrupt",
+    "bz2-corrupt",
+    "garbage-prefix",
+    "empty",
+]
 
 
 @st.composite
@@ -90,9 +128,19 @@ def files(draw, kind):
     if kind == "csv":
         header, good = good[0], good[1:]
         if not clean and draw(st.integers(0, 5)) == 0:
-            header = draw(st.sampled_from([b"", b"a,b", b"a,a,label", b"label",
-                                           b"a,b,label,extra", b"\xe9,b,label",
-                                           b"a;b;label"]))
+            header = draw(
+                st.sampled_from(
+                    [
+                        b"",
+                        b"a,b",
+                        b"a,a,label",
+                        b"label",
+                        b"a,b,label,extra",
+                        b"\xe9,b,label",
+                        b"a;b;label",
+                    ]
+                )
+            )
         rows = [header, *good[: draw(st.integers(0, len(good)))], *rows]
     else:
         rows = [*good[: draw(st.integers(0, len(good)))], *rows]
@@ -111,7 +159,7 @@ def files(draw, kind):
         if damage == "truncated":
             body = body[:at]
         elif damage == "corrupt":
-            body = body[:at] + draw(st.binary(min_size=1, max_size=8)) + body[at + 8:]
+            body = body[:at] + draw(st.binary(min_size=1, max_size=8)) + body[at + 8 :]
     return "data" + suffix, body
 
 
@@ -141,16 +189,29 @@ def models(tmp_path_factory):
     for kind, good in (("svm", GOOD_SVM), ("csv", GOOD_CSV)):
         data = folder / f"good.{kind}"
         data.write_bytes(good)
-        assert main(["train", str(data), "--model", str(folder / f"{kind}.skops"),
-                     "--quiet"]) == 0
+        assert (
+            main(
+                [
+                    "train",
+                    str(data),
+                    "--model",
+                    str(folder / f"{kind}.skops"),
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
     return folder
 
 
 @pytest.mark.parametrize("kind", ["svm", "csv"])
 def test_train_on_malformed_files(models, kind):
     @SETTINGS
-    @given(file=files(kind), chunk_rows=st.sampled_from([1, 3, 1000]),
-           holdout=st.sampled_from([0, 0, 0.5, 0.9]))
+    @given(
+        file=files(kind),
+        chunk_rows=st.sampled_from([1, 3, 1000]),
+        holdout=st.sampled_from([0, 0, 0.5, 0.9]),
+    )
     def train(file, chunk_rows, holdout):
         name, content = file
         with tempfile.TemporaryDirectory() as folder:
@@ -158,8 +219,18 @@ def test_train_on_malformed_files(models, kind):
             data.write_bytes(content)
             shutil.copy(models / f"{kind}.skops", model)
             before = model.read_bytes()
-            status, _, err = run_in(folder, "train", data, "--model", model, "--quiet",
-                                    "--chunk-rows", chunk_rows, "--holdout", holdout)
+            status, _, err = run_in(
+                folder,
+                "train",
+                data,
+                "--model",
+                model,
+                "--quiet",
+                "--chunk-rows",
+                chunk_rows,
+                "--holdout",
+                holdout,
+            )
             check(status, err, "train", folder, [name, "m.skops"])
             if status == 2:
                 assert model.read_bytes() == before
@@ -171,8 +242,9 @@ def test_train_on_malformed_files(models, kind):
 @pytest.mark.parametrize("command", ["predict", "evaluate"])
 def test_predict_and_evaluate_on_malformed_files(models, kind, command):
     @SETTINGS
-    @given(file=files(kind), chunk_rows=st.sampled_from([1, 4, 1000]),
-           proba=st.booleans())
+    @given(
+        file=files(kind), chunk_rows=st.sampled_from([1, 4, 1000]), proba=st.booleans()
+    )
     def use(file, chunk_rows, proba):
         name, content = file
         with tempfile.TemporaryDirectory() as folder:

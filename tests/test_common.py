@@ -33,11 +33,18 @@ ESTIMATORS = [
     SGDLogisticClassifier(multi_class="multinomial"),
     SGDLogisticClassifier(multi_class="multinomial", average=100, penalty="l1"),
     SGDLogisticClassifier(learning_rate="adagrad", eta0=0.1),
-    SGDLogisticClassifier(multi_class="multinomial", learning_rate="adagrad",
-                          eta0=0.1, penalty="elasticnet", average=True),
+    SGDLogisticClassifier(
+        multi_class="multinomial",
+        learning_rate="adagrad",
+        eta0=0.1,
+        penalty="elasticnet",
+        average=True,
+    ),
 ]
 
 
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda est: SAMPLE_WEIGHT_XFAIL)
+@parametrize_with_checks(
+    ESTIMATORS, expected_failed_checks=lambda est: SAMPLE_WEIGHT_XFAIL
+)
 def test_sklearn_compatible(estimator, check):
     check(estimator)

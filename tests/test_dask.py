@@ -19,8 +19,9 @@ from sgdclf.dask import DaskSGDLogisticClassifier  # noqa: E402
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1,
-                                       processes=True, dashboard_address=None)
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
     with distributed.Client(cluster) as client:
         yield client
     cluster.close()
@@ -28,8 +29,7 @@ def client():
 
 @pytest.fixture(scope="module")
 def data():
-    X, y = make_classification(8000, 20, n_informative=10, n_classes=3,
-                               random_state=0)
+    X, y = make_classification(8000, 20, n_informative=10, n_classes=3, random_state=0)
     X = (X - X.mean(0)) / X.std(0)
     return train_test_split(X, y, test_size=0.25, random_state=0)
 
@@ -47,8 +47,9 @@ def test_fits_on_both_workers_and_matches_in_memory_accuracy(client, data, multi
     params = dict(multi_class=multi_class, average=True, random_state=0, max_iter=20)
     with distributed.get_task_stream(client) as stream:
         model = DaskSGDLogisticClassifier(**params).fit(Xd, yd)
-    workers = {task["worker"] for task in stream.data
-               if "_local_epoch" in str(task["key"])}
+    workers = {
+        task["worker"] for task in stream.data if "_local_epoch" in str(task["key"])
+    }
     assert len(workers) == 2
     local = SGDLogisticClassifier(**params).fit(X_tr, y_tr)
     assert model.score(X_te, y_te) >= local.score(X_te, y_te) - 0.01
@@ -115,8 +116,9 @@ def test_sgdlogisticclassifier_inside_dask_ml_incremental(client, data):
 def test_early_stopping_on_held_out_rows(client, data):
     X_tr, X_te, y_tr, y_te = data
     Xd, yd = blocks(client, X_tr, y_tr)
-    model = DaskSGDLogisticClassifier(early_stopping=True, n_iter_no_change=2,
-                                      random_state=0, max_iter=200).fit(Xd, yd)
+    model = DaskSGDLogisticClassifier(
+        early_stopping=True, n_iter_no_change=2, random_state=0, max_iter=200
+    ).fit(Xd, yd)
     assert 2 < model.n_iter_ < 200
     assert model.score(X_te, y_te) > 0.6
 
@@ -145,6 +147,7 @@ def test_unknown_chunk_sizes_are_reported(client, data):
 
 # ---------------------------------------------------------------- review fixes
 
+
 def small(client, rows=500, n=2000, dtype=np.float64, chunks=None):
     X, y = make_classification(n, 5, n_informative=3, n_redundant=0, random_state=2)
     X = X.astype(dtype)
@@ -167,8 +170,9 @@ def test_round_objective_is_unweighted_like_the_in_memory_one():
     params = SGDLogisticClassifier(random_state=0).get_params()
     first = _local_epoch(params, None, X, y, weights, np.unique(y), 0, (0, 0), 0.0)
     assert first["loss"] == pytest.approx(len(y) * np.log(2))
-    second = _local_epoch(params, first["state"], X, y, weights, np.unique(y), 1,
-                          (0, 0), 0.0)
+    second = _local_epoch(
+        params, first["state"], X, y, weights, np.unique(y), 1, (0, 0), 0.0
+    )
     model = SGDLogisticClassifier().fit(X, y)
     model.__dict__.update(first["state"])
     unweighted = log_loss(y, model.predict_proba(X), normalize=False)
@@ -181,8 +185,9 @@ def test_warm_start_and_coef_init_start_from_the_given_model(client):
     first = DaskSGDLogisticClassifier(**params).fit(Xd, yd)
     fresh = DaskSGDLogisticClassifier(**params).fit(Xd, yd)
     warm = DaskSGDLogisticClassifier(warm_start=True, **params).fit(Xd, yd).fit(Xd, yd)
-    init = DaskSGDLogisticClassifier(**params).fit(Xd, yd, coef_init=first.coef_,
-                                                    intercept_init=first.intercept_)
+    init = DaskSGDLogisticClassifier(**params).fit(
+        Xd, yd, coef_init=first.coef_, intercept_init=first.intercept_
+    )
     assert_array_equal(first.coef_, fresh.coef_)
     assert not np.array_equal(warm.coef_, fresh.coef_)
     assert_array_equal(warm.coef_, init.coef_)
@@ -192,8 +197,9 @@ def test_integer_average_with_uneven_blocks_picks_one_of_the_models(client):
     X, y = make_classification(2000, 5, random_state=2)
     Xd = da.from_array(X, chunks=((100, 1900), (5,)))
     yd = da.from_array(y, chunks=((100, 1900),))
-    model = DaskSGDLogisticClassifier(average=500, max_iter=1, tol=None,
-                                      random_state=0).fit(Xd, yd)
+    model = DaskSGDLogisticClassifier(
+        average=500, max_iter=1, tol=None, random_state=0
+    ).fit(Xd, yd)
     assert np.array_equal(model.coef_, model._average_coef)
 
 
@@ -205,8 +211,9 @@ def test_empty_blocks_and_tiny_blocks_with_early_stopping(client):
     assert model.predict(Xd).compute().shape == (2000,)
     Xt = da.from_array(X[:40], chunks=(2, 5))
     yt = da.from_array(y[:40], chunks=2)
-    DaskSGDLogisticClassifier(early_stopping=True, validation_fraction=0.5,
-                              random_state=0, max_iter=5).fit(Xt, yt)
+    DaskSGDLogisticClassifier(
+        early_stopping=True, validation_fraction=0.5, random_state=0, max_iter=5
+    ).fit(Xt, yt)
 
 
 def test_float32_dtypes_agree_lazy_and_computed(client):
@@ -226,7 +233,8 @@ def test_dataframe_with_series_sample_weight_and_independent_to_local(client):
     yd = dd.from_pandas(pd.Series(y), npartitions=3)
     wd = dd.from_pandas(pd.Series(np.ones(len(y))), npartitions=3)
     model = DaskSGDLogisticClassifier(random_state=0, max_iter=3).fit(
-        Xd, yd, sample_weight=wd)
+        Xd, yd, sample_weight=wd
+    )
     assert list(model.feature_names_in_) == list("abcd")
     before = model.coef_.copy()
     local = model.to_local()
@@ -236,6 +244,7 @@ def test_dataframe_with_series_sample_weight_and_independent_to_local(client):
 
 # ---------------------------------------------------------------- hardening (issue 10)
 
+
 @pytest.mark.parametrize("kind", ["int", "bool"])
 @pytest.mark.parametrize("start", ["coef_init", "intercept_init", "warm_start"])
 def test_integer_and_bool_X_train_in_float64_from_any_start(client, kind, start):
@@ -244,10 +253,16 @@ def test_integer_and_bool_X_train_in_float64_from_any_start(client, kind, start)
     # (UFuncTypeError for int, TypeError for bool; 0.5 would have become 0).
     X, y = make_classification(1200, 5, n_informative=3, n_redundant=0, random_state=4)
     X = np.rint(3 * X).astype(np.int64) if kind == "int" else X > 0
-    init = dict(coef_init=np.full((1, 5), 0.5)) if start == "coef_init" else (
-        dict(intercept_init=np.array([0.25])) if start == "intercept_init" else {})
-    params = dict(random_state=0, max_iter=3, tol=None,
-                  warm_start=start == "warm_start")
+    init = (
+        dict(coef_init=np.full((1, 5), 0.5))
+        if start == "coef_init"
+        else (
+            dict(intercept_init=np.array([0.25])) if start == "intercept_init" else {}
+        )
+    )
+    params = dict(
+        random_state=0, max_iter=3, tol=None, warm_start=start == "warm_start"
+    )
 
     def fit(X):
         Xd = da.from_array(X, chunks=(400, 5))
@@ -270,8 +285,9 @@ def test_warm_start_with_only_coef_init_keeps_the_previous_intercept(client):
     previous = warm.intercept_.copy()
     coef = np.full((1, 5), 0.1)
     warm.fit(Xd, yd, coef_init=coef)
-    cold = DaskSGDLogisticClassifier(**params).fit(Xd, yd, coef_init=coef,
-                                                   intercept_init=previous)
+    cold = DaskSGDLogisticClassifier(**params).fit(
+        Xd, yd, coef_init=coef, intercept_init=previous
+    )
     assert_array_equal(warm.coef_, cold.coef_)
     assert_array_equal(warm.intercept_, cold.intercept_)
 
@@ -282,8 +298,7 @@ def test_a_block_of_zero_weights_takes_the_penalty_steps_only(client):
     # at least one non-zero number"); now such a block trains as those rows
     # do, so what its rows hold does not matter, and it is mixed by rows like
     # any block (see _mix for why not by total weight).
-    X, y = make_classification(2000, 5, n_informative=3, n_redundant=0,
-                               random_state=5)
+    X, y = make_classification(2000, 5, n_informative=3, n_redundant=0, random_state=5)
     weights = np.ones(len(y))
     weights[1500:] = 0  # the last of four blocks
     other_X, other_y = X.copy(), y.copy()
@@ -294,9 +309,11 @@ def test_a_block_of_zero_weights_takes_the_penalty_steps_only(client):
 
     def fit(X, y, weights):
         model = DaskSGDLogisticClassifier(**params)
-        return model.fit(da.from_array(X, chunks=(500, 5)),
-                         da.from_array(y, chunks=500),
-                         sample_weight=da.from_array(weights, chunks=500))
+        return model.fit(
+            da.from_array(X, chunks=(500, 5)),
+            da.from_array(y, chunks=500),
+            sample_weight=da.from_array(weights, chunks=500),
+        )
 
     a, b = fit(X, y, weights), fit(other_X, other_y, weights)
     assert_allclose(a.coef_, b.coef_, rtol=1e-12)
@@ -317,8 +334,9 @@ def test_zero_weights_count_nothing_in_the_early_stopping_score():
     first = _local_epoch(params, None, X, y, None, np.unique(y), 0, (0, 0), 0.2)
     weights = np.zeros(len(y))
     weights[:10] = 1.0
-    second = _local_epoch(params, first["state"], X, y, weights, np.unique(y), 1,
-                          (0, 0), 0.2)
+    second = _local_epoch(
+        params, first["state"], X, y, weights, np.unique(y), 1, (0, 0), 0.2
+    )
     held = np.flatnonzero(held_out_mask(np.arange(400), 0.2))
     assert second["validation_weight"] == np.sum(held < 10)
     assert second["mass"] == 10 - np.sum(held < 10)
@@ -329,11 +347,16 @@ def test_nan_in_held_out_rows_names_the_block_and_row(client):
     row = 250 + np.flatnonzero(held_out_mask(np.arange(250, 500), 0.1))[0]
     X[row, 2] = np.nan
     Xd, yd = da.from_array(X, chunks=(250, 5)), da.from_array(y, chunks=250)
-    model = DaskSGDLogisticClassifier(early_stopping=True, validation_fraction=0.1,
-                                      random_state=0, max_iter=3)
-    with pytest.raises(ValueError, match=(
+    model = DaskSGDLogisticClassifier(
+        early_stopping=True, validation_fraction=0.1, random_state=0, max_iter=3
+    )
+    with pytest.raises(
+        ValueError,
+        match=(
             rf"block 1 \(rows 250-499 of X\).*NaN or infinity in row {row}, one of "
-            r"the rows held out for early stopping.*impute.*disable early_stopping")):
+            r"the rows held out for early stopping.*impute.*disable early_stopping"
+        ),
+    ):
         model.fit(Xd, yd)
 
 
@@ -343,8 +366,10 @@ def test_labels_are_checked_as_in_memory_before_any_round(client):
     X, y, Xd, _ = small(client)
     labels = y.astype(float)
     labels[3] = np.nan
-    for bad, message in [(labels, "^Input y contains NaN"),
-                         (X[:, 0], "^Unknown label type: continuous")]:
+    for bad, message in [
+        (labels, "^Input y contains NaN"),
+        (X[:, 0], "^Unknown label type: continuous"),
+    ]:
         with pytest.raises(ValueError, match=message):
             SGDLogisticClassifier().fit(X, bad)
         with pytest.raises(ValueError, match=message):
@@ -374,7 +399,8 @@ def test_nan_while_training_names_its_row_in_X(client):
     row = 250 + train[100]
     X[row, 1] = np.inf
     Xd, yd = da.from_array(X, chunks=(250, 5)), da.from_array(y, chunks=250)
-    model = DaskSGDLogisticClassifier(early_stopping=True, validation_fraction=0.3,
-                                      random_state=0, max_iter=2)
+    model = DaskSGDLogisticClassifier(
+        early_stopping=True, validation_fraction=0.3, random_state=0, max_iter=2
+    )
     with pytest.raises(ValueError, match=rf"block 1 \(rows 250-499 of X\).*row {row};"):
         model.fit(Xd, yd)

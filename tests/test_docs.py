@@ -19,7 +19,13 @@ def test_readme_quick_start():
     assert blocks
     namespace = {}
     exec(compile(blocks[0], "README quick start", "exec"), namespace)
-    assert 0.9 < namespace["pipe"].score(namespace["X_test"], namespace["y_test"]) <= 1.0
-    assert namespace["search"].best_params_["sgdlogisticclassifier__alpha"] in (1e-5, 1e-4, 1e-3)
+    assert (
+        0.9 < namespace["pipe"].score(namespace["X_test"], namespace["y_test"]) <= 1.0
+    )
+    assert namespace["search"].best_params_["sgdlogisticclassifier__alpha"] in (
+        1e-5,
+        1e-4,
+        1e-3,
+    )
     for name in ("softmax", "adagrad"):
         assert namespace[name].score(namespace["X_test"], namespace["y_test"]) > 0.93

@@ -22,8 +22,12 @@ def _fit(X, y, **kw):
     # A constant modest step: comparisons between input formats then measure
     # the formats, not rounding amplified by large early "optimal" steps.
     params = dict(
-        random_state=0, tol=None, max_iter=5, alpha=1e-3,
-        learning_rate="constant", eta0=0.01,
+        random_state=0,
+        tol=None,
+        max_iter=5,
+        alpha=1e-3,
+        learning_rate="constant",
+        eta0=0.01,
     )
     params.update(kw)
     return SGDLogisticClassifier(**params).fit(X, y)
@@ -56,7 +60,8 @@ def test_dense_and_sparse_l1_agree_closely(data, penalty):
     assert_allclose(
         _fit(sp.csr_matrix(X_full), y, penalty=penalty).coef_,
         _fit(X_full, y, penalty=penalty).coef_,
-        rtol=1e-9, atol=1e-12,
+        rtol=1e-9,
+        atol=1e-12,
     )
 
 
@@ -93,7 +98,9 @@ def test_float32_trains_float32_and_agrees_with_float64(data):
     assert m32.coef_.dtype == np.float32
     assert m32.intercept_.dtype == np.float32
     assert m64.coef_.dtype == np.float64
-    assert_allclose(m32.coef_, m64.coef_, rtol=1e-3, atol=1e-3 * np.abs(m64.coef_).max())
+    assert_allclose(
+        m32.coef_, m64.coef_, rtol=1e-3, atol=1e-3 * np.abs(m64.coef_).max()
+    )
     assert m32.predict_proba(X.astype(np.float32)).dtype == np.float32
     s32 = _fit(sp.csr_matrix(X.astype(np.float32)), y)
     assert s32.coef_.dtype == np.float32
@@ -200,13 +207,16 @@ def test_nan_inf_in_X(data, bad, word, sparse):
         fitted.predict(X)
 
 
-@pytest.mark.parametrize("params", [
-    dict(),
-    dict(n_jobs=2),  # one-vs-rest threads
-    dict(multi_class="multinomial", learning_rate="adagrad"),
-    dict(multi_class="multinomial", n_jobs=2, team=True),  # a team of threads
-    dict(early_stopping=True),
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(),
+        dict(n_jobs=2),  # one-vs-rest threads
+        dict(multi_class="multinomial", learning_rate="adagrad"),
+        dict(multi_class="multinomial", n_jobs=2, team=True),  # a team of threads
+        dict(early_stopping=True),
+    ],
+)
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_non_finite_X_found_during_training_names_the_row(
@@ -244,8 +254,12 @@ def test_overflowing_scores_of_finite_X_raise_instead_of_nan_or_inf(data):
     clf = _fit(X, y)
     clf.coef_ = np.abs(clf.coef_) + 1.0
     huge = np.full((2, X.shape[1]), 1e308)  # finite, but 30 x 1e308 is not
-    for method in ("decision_function", "predict", "predict_proba",
-                   "predict_log_proba"):
+    for method in (
+        "decision_function",
+        "predict",
+        "predict_proba",
+        "predict_log_proba",
+    ):
         with pytest.raises(ValueError, match="overflow.*Scale the features"):
             getattr(clf, method)(huge)
     with pytest.raises(ValueError, match="NaN"):
@@ -268,18 +282,22 @@ def test_scores_that_cancel_to_nan_raise():
 
 
 @pytest.mark.parametrize("method", ["fit", "predict"])
-@pytest.mark.parametrize("indices, indptr, what", [
-    ([0, 7], [0, 1, 2], "column index 7"),   # beyond the declared width
-    ([0, -1], [0, 1, 2], "column index -1"),
-    ([0, 1], [0, 1, 5], "row pointers"),      # beyond the stored values
-    ([0, 1], [0, 2, 1], "row pointers"),      # decreasing
-    ([0, 1], [1, 1, 2], "row pointers"),      # not from 0
-])
+@pytest.mark.parametrize(
+    "indices, indptr, what",
+    [
+        ([0, 7], [0, 1, 2], "column index 7"),  # beyond the declared width
+        ([0, -1], [0, 1, 2], "column index -1"),
+        ([0, 1], [0, 1, 5], "row pointers"),  # beyond the stored values
+        ([0, 1], [0, 2, 1], "row pointers"),  # decreasing
+        ([0, 1], [1, 1, 2], "row pointers"),  # not from 0
+    ],
+)
 def test_malformed_csr_is_refused_not_read_out_of_bounds(method, indices, indptr, what):
     # Issue 10 item 13: scipy's constructor accepts a column index beyond the
     # width (fit segfaulted); the arrays can also be changed after it.
-    X = sp.csr_matrix((np.array([1.0, 2.0]), np.array([0, 1]), np.array([0, 1, 2])),
-                      shape=(2, 3))
+    X = sp.csr_matrix(
+        (np.array([1.0, 2.0]), np.array([0, 1]), np.array([0, 1, 2])), shape=(2, 3)
+    )
     X.indices[:] = indices
     X.indptr[:] = indptr
     clf = SGDLogisticClassifier(max_iter=2, tol=None)
@@ -304,8 +322,9 @@ def test_csr_with_strided_data_is_used_not_refused():
     assert not X.data.flags.c_contiguous
     params = dict(max_iter=3, tol=None, random_state=0)
     got = SGDLogisticClassifier(**params).fit(X, y).coef_
-    assert_allclose(got, SGDLogisticClassifier(**params).fit(dense, y).coef_,
-                    rtol=1e-12)
+    assert_allclose(
+        got, SGDLogisticClassifier(**params).fit(dense, y).coef_, rtol=1e-12
+    )
 
 
 def test_one_class(data):

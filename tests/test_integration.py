@@ -44,17 +44,22 @@ def test_grid_search_in_parallel(name):
     pipe = make_pipeline(StandardScaler(), SGDLogisticClassifier(random_state=0))
     grid = GridSearchCV(
         pipe,
-        {"sgdlogisticclassifier__alpha": [1e-4, 1e-3, 1e-2],
-         "sgdlogisticclassifier__average": [False, True]},
+        {
+            "sgdlogisticclassifier__alpha": [1e-4, 1e-3, 1e-2],
+            "sgdlogisticclassifier__average": [False, True],
+        },
         cv=3,
         n_jobs=2,
         scoring="neg_log_loss",
     ).fit(X_tr, y_tr)
     assert set(grid.best_params_) == {
-        "sgdlogisticclassifier__alpha", "sgdlogisticclassifier__average"
+        "sgdlogisticclassifier__alpha",
+        "sgdlogisticclassifier__average",
     }
     assert np.isfinite(grid.cv_results_["mean_test_score"]).all()
     baseline = SGDClassifier(loss="log_loss", random_state=0)
-    base_score = make_pipeline(StandardScaler(), baseline).fit(X_tr, y_tr).score(X_te, y_te)
+    base_score = (
+        make_pipeline(StandardScaler(), baseline).fit(X_tr, y_tr).score(X_te, y_te)
+    )
     assert grid.score(X_te, y_te) < 0  # neg log-loss
     assert grid.best_estimator_.score(X_te, y_te) >= base_score - 0.02

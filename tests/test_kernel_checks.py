@@ -16,10 +16,17 @@ N_ROWS, N_FEATURES, N_MODELS = 6, 4, 3
 
 def _options(**changes):
     options = dict(
-        penalty=_kernel.PENALTIES["elasticnet"], alpha=1e-3, l1_ratio=0.15,
-        schedule=_kernel.SCHEDULES["constant"], eta0=0.01, power_t=0.5,
-        optimal_init=0.0, fit_intercept=True, average_start=1.0,
-        track_objective=True, multinomial=False,
+        penalty=_kernel.PENALTIES["elasticnet"],
+        alpha=1e-3,
+        l1_ratio=0.15,
+        schedule=_kernel.SCHEDULES["constant"],
+        eta0=0.01,
+        power_t=0.5,
+        optimal_init=0.0,
+        fit_intercept=True,
+        average_start=1.0,
+        track_objective=True,
+        multinomial=False,
     )
     options.update(changes)
     return options
@@ -36,11 +43,14 @@ def _arguments(sparse):
         order=np.arange(N_ROWS, dtype=np.int64),
         y_code=(np.arange(N_ROWS) % N_MODELS).astype(np.int32),
         sample_weight=np.ones(1),
-        coef=weights.copy(), average_coef=weights.copy(), l1_q=weights.copy(),
+        coef=weights.copy(),
+        average_coef=weights.copy(),
+        l1_q=weights.copy(),
         adagrad_g=np.zeros((0, N_FEATURES)),
         models=np.arange(N_MODELS, dtype=np.int64),
         model_class=np.arange(N_MODELS, dtype=np.int32),
-        state=state, options=_options(),
+        state=state,
+        options=_options(),
     )
     if sparse:
         Xs = sp.csr_matrix(X)
@@ -68,32 +78,39 @@ def _without_rows(a):
 
 BROKEN = {
     "coef has more rows than state": lambda a: a.update(
-        coef=np.zeros((N_MODELS + 2, N_FEATURES))),
+        coef=np.zeros((N_MODELS + 2, N_FEATURES))
+    ),
     "model_class too short": lambda a: a.update(model_class=a["model_class"][:1]),
     "state too short": lambda a: a.update(state=a["state"][:1]),
     "a model beyond coef": lambda a: a.update(
-        models=np.array([0, N_MODELS], dtype=np.int64)),
+        models=np.array([0, N_MODELS], dtype=np.int64)
+    ),
     "a negative model": lambda a: a.update(models=np.array([-1], dtype=np.int64)),
     "no models": lambda a: a.update(models=np.zeros(0, dtype=np.int64)),
     "averaging without average_coef": lambda a: a.update(
-        average_coef=_without_rows(a["average_coef"])),
+        average_coef=_without_rows(a["average_coef"])
+    ),
     "average_coef of another width": lambda a: a.update(
-        average_coef=np.zeros((N_MODELS, N_FEATURES + 1))),
+        average_coef=np.zeros((N_MODELS, N_FEATURES + 1))
+    ),
     "L1 without l1_q": lambda a: a.update(l1_q=_without_rows(a["l1_q"])),
     "l1_q with too few rows": lambda a: a.update(l1_q=a["l1_q"][:1].copy()),
     "AdaGrad without adagrad_g": lambda a: a.update(
-        options=_options(schedule=_kernel.SCHEDULES["adagrad"])),
+        options=_options(schedule=_kernel.SCHEDULES["adagrad"])
+    ),
     "a row beyond X": lambda a: a.update(order=np.array([0, N_ROWS], dtype=np.int64)),
     "a negative row": lambda a: a.update(order=np.array([-1], dtype=np.int64)),
     "y_code too short": lambda a: a.update(y_code=a["y_code"][:2].copy()),
     "sample_weight of another length": lambda a: a.update(sample_weight=np.ones(2)),
     "no sample_weight": lambda a: a.update(sample_weight=np.ones(0)),
     "multinomial on some models only": lambda a: a.update(
-        models=a["models"][:2].copy(), options=_options(multinomial=True)),
+        models=a["models"][:2].copy(), options=_options(multinomial=True)
+    ),
 }
 DENSE_ONLY = {
     "X of another width than coef": lambda a: a.update(
-        X=np.zeros((N_ROWS, N_FEATURES + 1))),
+        X=np.zeros((N_ROWS, N_FEATURES + 1))
+    ),
 }
 SPARSE_ONLY = {
     "indptr beyond the stored values": lambda a: a["indptr"].__setitem__(-1, 10**6),
@@ -103,10 +120,13 @@ SPARSE_ONLY = {
 }
 
 
-@pytest.mark.parametrize("sparse, case", [
-    *[(False, c) for c in [*BROKEN, *DENSE_ONLY]],
-    *[(True, c) for c in [*BROKEN, *SPARSE_ONLY]],
-])
+@pytest.mark.parametrize(
+    "sparse, case",
+    [
+        *[(False, c) for c in [*BROKEN, *DENSE_ONLY]],
+        *[(True, c) for c in [*BROKEN, *SPARSE_ONLY]],
+    ],
+)
 def test_inconsistent_arguments_raise_before_any_access(sparse, case):
     arguments = _arguments(sparse)
     {**BROKEN, **DENSE_ONLY, **SPARSE_ONLY}[case](arguments)

@@ -14,7 +14,9 @@ def test_loss_values(p, y):
     # Independent reference: logaddexp(0, p) = log(1 + exp(p)); for y = 1 and
     # large p the difference cancels, so compare with a tolerance in p's units.
     expected = np.logaddexp(0.0, p) - y * p
-    assert _kernel.py_log_loss(p, y) == pytest.approx(expected, rel=1e-12, abs=1e-14 * abs(p))
+    assert _kernel.py_log_loss(p, y) == pytest.approx(
+        expected, rel=1e-12, abs=1e-14 * abs(p)
+    )
 
 
 @pytest.mark.parametrize("p", [-8.0, -1.3, 0.0, 0.4, 2.5, 9.0])

@@ -23,13 +23,15 @@ def multi():
 @pytest.fixture(scope="module")
 def digits():
     X, y = load_digits(return_X_y=True)
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, stratify=y,
-                                              random_state=0)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=0
+    )
     scaler = StandardScaler().fit(X_tr)
     return scaler.transform(X_tr), scaler.transform(X_te), y_tr, y_te
 
 
 # ---------------------------------------------------------------- softmax pieces
+
 
 @pytest.mark.parametrize("seed", range(5))
 def test_softmax_gradient_matches_finite_differences(seed):
@@ -43,8 +45,9 @@ def test_softmax_gradient_matches_finite_differences(seed):
         up, down = scores.copy(), scores.copy()
         up[k] += h
         down[k] -= h
-        numeric[k] = (_kernel.py_softmax_loss(up, y)
-                      - _kernel.py_softmax_loss(down, y)) / (2 * h)
+        numeric[k] = (
+            _kernel.py_softmax_loss(up, y) - _kernel.py_softmax_loss(down, y)
+        ) / (2 * h)
     assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
     assert abs(grad.sum()) < 1e-12
 
@@ -62,6 +65,7 @@ def test_softmax_pieces_finite_at_extreme_scores(scale):
 
 # ---------------------------------------------------------------- the update
 
+
 @pytest.mark.parametrize("penalty", [None, "l2", "l1", "elasticnet"])
 @pytest.mark.parametrize("average", [False, 7])
 @pytest.mark.parametrize("sparse", [False, True])
@@ -71,13 +75,24 @@ def test_multinomial_equals_numpy_reference(multi, penalty, average, sparse):
     if sparse and penalty in ("l1", "elasticnet"):
         pytest.skip("sparse L1 truncates stored coordinates only: see test_inputs")
     weight = np.random.default_rng(0).uniform(0.5, 2, size=len(y))
-    params = dict(penalty=penalty, alpha=1e-3, learning_rate="constant", eta0=0.05,
-                  average=average)
-    clf = SGDLogisticClassifier(multi_class="multinomial", shuffle=False, tol=None,
-                                max_iter=2, **params)
+    params = dict(
+        penalty=penalty,
+        alpha=1e-3,
+        learning_rate="constant",
+        eta0=0.05,
+        average=average,
+    )
+    clf = SGDLogisticClassifier(
+        multi_class="multinomial", shuffle=False, tol=None, max_iter=2, **params
+    )
     clf.fit(sp.csr_matrix(X) if sparse else X, y, sample_weight=weight)
     W, b, avg_W, avg_b, t = reference_linear_models(
-        X, np.searchsorted(clf.classes_, y), 4, weight, multinomial=True, epochs=2,
+        X,
+        np.searchsorted(clf.classes_, y),
+        4,
+        weight,
+        multinomial=True,
+        epochs=2,
         **params,
     )
     if average:
@@ -91,8 +106,9 @@ def test_multinomial_equals_numpy_reference(multi, penalty, average, sparse):
 def test_multinomial_schedules_equal_reference(multi, learning_rate):
     X, y = multi
     params = dict(alpha=1e-2, learning_rate=learning_rate, eta0=0.1)
-    clf = SGDLogisticClassifier(multi_class="multinomial", shuffle=False, tol=None,
-                                max_iter=1, **params).fit(X, y)
+    clf = SGDLogisticClassifier(
+        multi_class="multinomial", shuffle=False, tol=None, max_iter=1, **params
+    ).fit(X, y)
     W, b, *_ = reference_linear_models(X, y, 4, multinomial=True, **params)
     assert_allclose(clf.coef_, W, rtol=1e-9, atol=1e-12)
     assert_allclose(clf.intercept_, b, rtol=1e-9, atol=1e-12)
@@ -132,10 +148,13 @@ def test_digits_multinomial_beats_ovr(digits):
     X_tr, X_te, y_tr, y_te = digits
     scores = {}
     for multi_class in ("ovr", "multinomial"):
-        clf = SGDLogisticClassifier(multi_class=multi_class, average=True,
-                                    random_state=0).fit(X_tr, y_tr)
-        scores[multi_class] = (log_loss(y_te, clf.predict_proba(X_te)),
-                               clf.score(X_te, y_te))
+        clf = SGDLogisticClassifier(
+            multi_class=multi_class, average=True, random_state=0
+        ).fit(X_tr, y_tr)
+        scores[multi_class] = (
+            log_loss(y_te, clf.predict_proba(X_te)),
+            clf.score(X_te, y_te),
+        )
     # Measured: multinomial log-loss ~0.6 vs ovr ~1.2, accuracy ~0.96.
     assert scores["multinomial"][0] <= scores["ovr"][0]
     assert scores["multinomial"][1] >= 0.94
@@ -143,12 +162,18 @@ def test_digits_multinomial_beats_ovr(digits):
 
 # ---------------------------------------------------------------- every option
 
+
 @pytest.mark.parametrize("penalty", ["l2", "l1", "elasticnet"])
 @pytest.mark.parametrize("average", [False, True])
 def test_multinomial_partial_fit_twice_equals_fit_two_epochs(multi, penalty, average):
     X, y = multi
-    params = dict(multi_class="multinomial", penalty=penalty, average=average,
-                  shuffle=False, alpha=1e-3)
+    params = dict(
+        multi_class="multinomial",
+        penalty=penalty,
+        average=average,
+        shuffle=False,
+        alpha=1e-3,
+    )
     fitted = SGDLogisticClassifier(max_iter=2, tol=None, **params).fit(X, y)
     partial = SGDLogisticClassifier(**params)
     partial.partial_fit(X, y, classes=np.unique(y)).partial_fit(X, y)
@@ -183,13 +208,18 @@ def test_multinomial_class_weight_equals_sample_weight(multi):
 
 def test_multinomial_tol_and_early_stopping_stop_all_classes_together(multi):
     X, y = multi
-    clf = SGDLogisticClassifier(multi_class="multinomial", random_state=0,
-                                max_iter=1000).fit(X, y)
+    clf = SGDLogisticClassifier(
+        multi_class="multinomial", random_state=0, max_iter=1000
+    ).fit(X, y)
     assert clf.n_iter_ < 1000
     assert clf.t_ == 1 + clf.n_iter_ * len(y)
-    es = SGDLogisticClassifier(multi_class="multinomial", early_stopping=True,
-                               n_iter_no_change=3, random_state=0,
-                               max_iter=1000).fit(X, y)
+    es = SGDLogisticClassifier(
+        multi_class="multinomial",
+        early_stopping=True,
+        n_iter_no_change=3,
+        random_state=0,
+        max_iter=1000,
+    ).fit(X, y)
     assert es.n_iter_ < 1000
     assert es.score(X, y) > 0.45  # 4 classes; the full fit reaches ~0.65
 
@@ -208,8 +238,9 @@ def test_multinomial_early_stopping_scores_argmax_accuracy(multi, monkeypatch):
 
     monkeypatch.setattr(_classifier._ValidationScore, "__call__", spy)
     # 4 epochs: too few to stop (that takes n_iter_no_change=5).
-    SGDLogisticClassifier(multi_class="multinomial", early_stopping=True,
-                          random_state=0, max_iter=4).fit(X, y)
+    SGDLogisticClassifier(
+        multi_class="multinomial", early_stopping=True, random_state=0, max_iter=4
+    ).fit(X, y)
     # One score per epoch for the unit of all 4 models, an accuracy in [0, 1].
     assert [n for n, _ in seen] == [4] * 4
     assert all(0.5 < v <= 1 for _, v in seen)
@@ -217,8 +248,15 @@ def test_multinomial_early_stopping_scores_argmax_accuracy(multi, monkeypatch):
 
 def test_multinomial_float32_and_sparse(multi):
     X, y = multi
-    params = dict(multi_class="multinomial", random_state=0, max_iter=5, tol=None,
-                  learning_rate="constant", eta0=0.05, alpha=1e-3)
+    params = dict(
+        multi_class="multinomial",
+        random_state=0,
+        max_iter=5,
+        tol=None,
+        learning_rate="constant",
+        eta0=0.05,
+        alpha=1e-3,
+    )
     dense = SGDLogisticClassifier(**params).fit(X, y)
     sparse = SGDLogisticClassifier(**params).fit(sp.csr_matrix(X), y)
     f32 = SGDLogisticClassifier(**params).fit(X.astype(np.float32), y)
@@ -230,8 +268,9 @@ def test_multinomial_float32_and_sparse(multi):
 @pytest.mark.parametrize("schedule", ["optimal", "adaptive"])
 def test_multinomial_schedules_run(multi, schedule):
     X, y = multi
-    clf = SGDLogisticClassifier(multi_class="multinomial", learning_rate=schedule,
-                                eta0=0.1, random_state=0).fit(X, y)
+    clf = SGDLogisticClassifier(
+        multi_class="multinomial", learning_rate=schedule, eta0=0.1, random_state=0
+    ).fit(X, y)
     assert clf.score(X, y) > 0.6
 
 
@@ -242,6 +281,7 @@ def test_unknown_multi_class_is_rejected(multi):
 
 
 # ---------------------------------------------------------------- one pass, threads
+
 
 @pytest.mark.parametrize("shuffle", [False, True])
 @pytest.mark.parametrize("average", [False, True])
@@ -261,8 +301,12 @@ def test_ovr_one_pass_equals_separate_binary_fits(multi, shuffle, average):
 @pytest.mark.parametrize("learning_rate", ["optimal", "adagrad"])
 def test_n_jobs_never_changes_results(multi, multi_class, learning_rate):
     X, y = multi
-    params = dict(multi_class=multi_class, learning_rate=learning_rate,
-                  random_state=0, average=True)
+    params = dict(
+        multi_class=multi_class,
+        learning_rate=learning_rate,
+        random_state=0,
+        average=True,
+    )
     one = SGDLogisticClassifier(n_jobs=1, **params).fit(X, y)
     two = SGDLogisticClassifier(n_jobs=2, **params).fit(X, y)
     assert_array_equal(one.coef_, two.coef_)
@@ -288,9 +332,17 @@ def test_multinomial_team_of_threads_gives_identical_results(
     X, y = multi
     if sparse:
         X = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0.0, X))
-    params = dict(multi_class="multinomial", learning_rate=learning_rate, eta0=0.3,
-                  alpha=1e-2, penalty=penalty, average=100, random_state=0,
-                  max_iter=30, tol=1e-2)
+    params = dict(
+        multi_class="multinomial",
+        learning_rate=learning_rate,
+        eta0=0.3,
+        alpha=1e-2,
+        penalty=penalty,
+        average=100,
+        random_state=0,
+        max_iter=30,
+        tol=1e-2,
+    )
     one = SGDLogisticClassifier(n_jobs=1, **params).fit(X, y)
     calls = []
     original = _training._kernel_epoch

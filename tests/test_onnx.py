@@ -12,19 +12,26 @@ onnxruntime = pytest.importorskip("onnxruntime")
 
 
 def run(onnx_model, X):
-    session = onnxruntime.InferenceSession(onnx_model.SerializeToString(),
-                                           providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(
+        onnx_model.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
     return session.run(["label", "probabilities"], {"X": X})
 
 
-@pytest.mark.parametrize("n_classes, multi_class", [
-    (2, "ovr"), (3, "ovr"), (4, "multinomial"),
-])
+@pytest.mark.parametrize(
+    "n_classes, multi_class",
+    [
+        (2, "ovr"),
+        (3, "ovr"),
+        (4, "multinomial"),
+    ],
+)
 @pytest.mark.parametrize("labels", ["int", "str", "bool"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_onnxruntime_matches_predict_proba(n_classes, multi_class, labels, dtype):
-    X, y = make_classification(400, 7, n_informative=5, n_classes=n_classes,
-                               random_state=0)
+    X, y = make_classification(
+        400, 7, n_informative=5, n_classes=n_classes, random_state=0
+    )
     X = X.astype(dtype)
     if labels == "str":
         y = np.array(["ant", "bee", "cat", "dog"])[y]
@@ -40,8 +47,9 @@ def test_onnxruntime_matches_predict_proba(n_classes, multi_class, labels, dtype
 
 
 def test_extreme_scores_stay_finite():
-    X, y = make_classification(100, 3, n_informative=3, n_redundant=0, n_classes=3,
-                               random_state=0)
+    X, y = make_classification(
+        100, 3, n_informative=3, n_redundant=0, n_classes=3, random_state=0
+    )
     model = SGDLogisticClassifier(max_iter=2, tol=None).fit(X, y)
     model.coef_ = np.zeros_like(model.coef_)
     model.intercept_ = np.array([-1000.0, -1001.0, -1003.0])  # every sigmoid is 0

@@ -20,7 +20,10 @@ from sgdclf import SGDLogisticClassifier
 
 def _data(n_classes, seed=0):
     X, y = make_classification(
-        n_samples=600, n_features=12, n_informative=6, n_classes=n_classes,
+        n_samples=600,
+        n_features=12,
+        n_informative=6,
+        n_classes=n_classes,
         random_state=seed,
     )
     return (X - X.mean(0)) / X.std(0), y
@@ -61,7 +64,9 @@ def _assert_same(ours, theirs):
 @pytest.mark.parametrize("average", AVERAGES)
 def test_parity_with_sgdclassifier(n_classes, schedule, penalty, average):
     if average and penalty in ("l1", "elasticnet"):
-        pytest.skip("SGDClassifier's average ignores L1 truncation: see the reference test")
+        pytest.skip(
+            "SGDClassifier's average ignores L1 truncation: see the reference test"
+        )
     X, y = _data(n_classes)
     params = dict(schedule)
     params.setdefault("alpha", 1e-3)
@@ -81,7 +86,9 @@ def test_parity_sample_weight_and_no_intercept():
     X, y = _data(2)
     sw = np.random.default_rng(0).uniform(0.2, 2.0, size=len(y))
     ours = SGDLogisticClassifier(shuffle=False, alpha=1e-3, fit_intercept=False)
-    theirs = SGDClassifier(loss="log_loss", shuffle=False, alpha=1e-3, fit_intercept=False)
+    theirs = SGDClassifier(
+        loss="log_loss", shuffle=False, alpha=1e-3, fit_intercept=False
+    )
     ours.fit(X, y, sample_weight=sw)
     theirs.fit(X, y, sample_weight=sw)
     _assert_same(ours, theirs)
@@ -122,7 +129,9 @@ def test_sgdclassifier_l1_average_is_wrong_and_ours_is_not():
 def test_ovr_models_are_independent_binary_fits():
     """Each one-vs-rest row equals a binary fit of that class against the rest."""
     X, y = _data(3)
-    multi = SGDLogisticClassifier(shuffle=False, alpha=1e-3, tol=None, max_iter=5).fit(X, y)
+    multi = SGDLogisticClassifier(shuffle=False, alpha=1e-3, tol=None, max_iter=5).fit(
+        X, y
+    )
     for k in range(3):
         binary = SGDLogisticClassifier(shuffle=False, alpha=1e-3, tol=None, max_iter=5)
         binary.fit(X, (y == k).astype(int))

@@ -7,9 +7,9 @@ import zipfile
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
-from skops import io as skops_io
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
+from skops import io as skops_io
 
 import sgdclf
 from sgdclf import SGDLogisticClassifier
@@ -22,11 +22,14 @@ def data():
     return X, np.array(["a", "b", "c"])[y]
 
 
-@pytest.mark.parametrize("params", [
-    dict(),
-    dict(multi_class="multinomial", average=True),
-    dict(learning_rate="adagrad", penalty="l1", eta0=0.1),
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(),
+        dict(multi_class="multinomial", average=True),
+        dict(learning_rate="adagrad", penalty="l1", eta0=0.1),
+    ],
+)
 def test_round_trip_gives_the_same_model(tmp_path, data, params):
     X, y = data
     model = SGDLogisticClassifier(random_state=0, max_iter=5, tol=None, **params)
@@ -71,8 +74,13 @@ def test_save_refuses_other_objects_and_leaves_no_file(tmp_path, data, monkeypat
 
 def test_sparsified_model_round_trips_and_subclasses_are_refused(tmp_path, data):
     X, y = data
-    model = SGDLogisticClassifier(penalty="l1", alpha=0.01, max_iter=5, tol=None,
-                                  random_state=0).fit(X, y).sparsify()
+    model = (
+        SGDLogisticClassifier(
+            penalty="l1", alpha=0.01, max_iter=5, tol=None, random_state=0
+        )
+        .fit(X, y)
+        .sparsify()
+    )
     sgdclf.save(model, tmp_path / "sparse.skops")
     loaded = sgdclf.load(tmp_path / "sparse.skops")
     assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
@@ -85,6 +93,7 @@ def test_sparsified_model_round_trips_and_subclasses_are_refused(tmp_path, data)
 
 
 # ------------------------------------------------- a model file is untrusted input
+
 
 def _crafted(tmp_path, model, **changes):
     """Save ``model`` with some attributes changed (as an attacker could write)."""
@@ -104,45 +113,56 @@ _DELETE = object()
 @pytest.fixture
 def fitted(data):
     X, y = data
-    return SGDLogisticClassifier(max_iter=3, tol=None, random_state=0, average=True,
-                                 penalty="elasticnet").fit(X, y)
+    return SGDLogisticClassifier(
+        max_iter=3, tol=None, random_state=0, average=True, penalty="elasticnet"
+    ).fit(X, y)
 
 
-@pytest.mark.parametrize("changes, field", [
-    # Issue 10 item 1: a binary model whose coef_ has 3 rows loaded, and
-    # partial_fit then wrote past the kernel's one-entry per-model arrays.
-    (dict(classes_=np.array(["a", "b"])), "coef_"),
-    (dict(coef_=np.zeros((4, 8))), "coef_"),
-    (dict(coef_=np.zeros((3, 9))), "coef_"),
-    (dict(coef_=np.zeros((3, 8), dtype=np.int64)), "coef_"),
-    (dict(coef_=np.full((3, 8), np.nan)), "coef_"),
-    (dict(coef_=[[0.0] * 8] * 3), "coef_"),
-    (dict(intercept_=np.zeros(2)), "intercept_"),
-    (dict(intercept_=np.array([0.0, np.inf, 0.0])), "intercept_"),
-    (dict(classes_=np.array(["b", "a", "c"])), "classes_"),
-    (dict(classes_=np.array(["a"])), "classes_"),
-    (dict(classes_=np.array(["a", "a", "c"])), "classes_"),
-    (dict(t_=float("nan")), "t_"),
-    (dict(t_=-5.0), "t_"),
-    (dict(n_iter_=-1), "n_iter_"),
-    (dict(n_features_in_=0), "n_features_in_"),
-    (dict(n_features_in_=9), "coef_"),
-    (dict(_average_coef=np.zeros((3, 7))), "_average_coef"),
-    (dict(_average_intercept=np.zeros(5)), "_average_intercept"),
-    (dict(_standard_coef=np.zeros((3, 8), dtype=np.float32)), "_standard_coef"),
-    (dict(_l1_q=np.zeros((1, 8))), "_l1_q"),
-    (dict(_l1_u=_DELETE), "_l1_u"),
-    (dict(_adagrad_g=-np.ones((3, 8)), _adagrad_intercept_g=np.ones(3)), "_adagrad_g"),
-    (dict(feature_names_in_=np.array(["x"] * 3, dtype=object)), "feature_names_in_"),
-    (dict(intercept_=_DELETE), "intercept_"),
-    (dict(surprise_=1), "surprise_"),
-    (dict(penalty="evil"), "penalty"),
-    (dict(alpha=_DELETE), "alpha"),
-    (dict(max_iter=-3), "max_iter"),
-    (dict(alpha=0.0), "alpha"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        # Issue 10 item 1: a binary model whose coef_ has 3 rows loaded, and
+        # partial_fit then wrote past the kernel's one-entry per-model arrays.
+        (dict(classes_=np.array(["a", "b"])), "coef_"),
+        (dict(coef_=np.zeros((4, 8))), "coef_"),
+        (dict(coef_=np.zeros((3, 9))), "coef_"),
+        (dict(coef_=np.zeros((3, 8), dtype=np.int64)), "coef_"),
+        (dict(coef_=np.full((3, 8), np.nan)), "coef_"),
+        (dict(coef_=[[0.0] * 8] * 3), "coef_"),
+        (dict(intercept_=np.zeros(2)), "intercept_"),
+        (dict(intercept_=np.array([0.0, np.inf, 0.0])), "intercept_"),
+        (dict(classes_=np.array(["b", "a", "c"])), "classes_"),
+        (dict(classes_=np.array(["a"])), "classes_"),
+        (dict(classes_=np.array(["a", "a", "c"])), "classes_"),
+        (dict(t_=float("nan")), "t_"),
+        (dict(t_=-5.0), "t_"),
+        (dict(n_iter_=-1), "n_iter_"),
+        (dict(n_features_in_=0), "n_features_in_"),
+        (dict(n_features_in_=9), "coef_"),
+        (dict(_average_coef=np.zeros((3, 7))), "_average_coef"),
+        (dict(_average_intercept=np.zeros(5)), "_average_intercept"),
+        (dict(_standard_coef=np.zeros((3, 8), dtype=np.float32)), "_standard_coef"),
+        (dict(_l1_q=np.zeros((1, 8))), "_l1_q"),
+        (dict(_l1_u=_DELETE), "_l1_u"),
+        (
+            dict(_adagrad_g=-np.ones((3, 8)), _adagrad_intercept_g=np.ones(3)),
+            "_adagrad_g",
+        ),
+        (
+            dict(feature_names_in_=np.array(["x"] * 3, dtype=object)),
+            "feature_names_in_",
+        ),
+        (dict(intercept_=_DELETE), "intercept_"),
+        (dict(surprise_=1), "surprise_"),
+        (dict(penalty="evil"), "penalty"),
+        (dict(alpha=_DELETE), "alpha"),
+        (dict(max_iter=-3), "max_iter"),
+        (dict(alpha=0.0), "alpha"),
+    ],
+)
 def test_load_refuses_a_model_whose_state_does_not_hold_together(
-        tmp_path, fitted, data, changes, field):
+    tmp_path, fitted, data, changes, field
+):
     path = _crafted(tmp_path, fitted, **changes)
     with pytest.raises(ValueError, match=rf"{path}.*{field}"):
         sgdclf.load(path)
@@ -153,10 +173,15 @@ def test_load_accepts_every_kind_of_model_it_saves(tmp_path, data):
     binary = y != "c"
     models = [
         SGDLogisticClassifier(max_iter=2, tol=None).fit(X[binary], y[binary]),
-        SGDLogisticClassifier(max_iter=2, tol=None, learning_rate="adagrad",
-                              penalty="l1", average=3).fit(X.astype(np.float32), y),
-        SGDLogisticClassifier(max_iter=2, tol=None, random_state=np.random.RandomState(0),
-                              class_weight={"a": 2.0}).fit(X, y),
+        SGDLogisticClassifier(
+            max_iter=2, tol=None, learning_rate="adagrad", penalty="l1", average=3
+        ).fit(X.astype(np.float32), y),
+        SGDLogisticClassifier(
+            max_iter=2,
+            tol=None,
+            random_state=np.random.RandomState(0),
+            class_weight={"a": 2.0},
+        ).fit(X, y),
         SGDLogisticClassifier(penalty="l1", max_iter=2, tol=None).fit(X, y).sparsify(),
         SGDLogisticClassifier(),  # not fitted: parameters only
     ]
