@@ -654,7 +654,28 @@ cdef struct Work:
     double* last
     spin_barrier* barrier   # shared by a team; NULL on one thread
     Py_ssize_t* bad_row     # shared out: a row whose margin was not finite, or -1
-    Py_ssize_t weight_stride  # 1, or 0 when one sample weight serves every row
+
+
+cdef struct Problem:
+    # Everything an epoch reads and writes but the rows it visits and the
+    # models it trains: bound once per fit by an EpochRunner, which checked
+    # every array against the others. The floating-point arrays are typed by
+    # the epoch function (its data and indices arguments carry the types).
+    const void* indptr          # CSR row pointers; NULL for dense rows
+    Py_ssize_t row_stride       # dense: values per row; CSR: 0
+    Py_ssize_t n_rows
+    Py_ssize_t n_features
+    const int32_t* y_code       # label code per row
+    const void* sample_weight   # one per row, or one for all rows
+    Py_ssize_t weight_stride    # 1, or 0 when one sample weight serves every row
+    void* coef                  # (n_models, n_features)
+    void* average_coef          # (n_models, n_features) or NULL when unused
+    void* l1_q                  # likewise
+    void* adagrad_g             # likewise
+    const int32_t* model_class  # positive label code per model
+    ModelState* state           # per-model scalars
+    Py_ssize_t n_models         # rows of coef and state
+    Options opt
 
 
 cdef inline bint columns_within(const index_t* ind, Py_ssize_t nnz,
@@ -676,15 +697,10 @@ cdef inline bint finite_values(const double* a, Py_ssize_t n) noexcept nogil:
 
 
 cdef void run_epoch(
-    const floating* data, const index_t* indices, const index_t* indptr,
-    Py_ssize_t row_stride,
+    const floating* data, const index_t* indices, const Problem* p,
     const int64_t* order, Py_ssize_t n_order,
-    const int32_t* y_code, const floating* sample_weight,
-    floating* coef, floating* average_coef, floating* l1_q, floating* adagrad_g,
-    Py_ssize_t n_features,
-    const int64_t* models, Py_ssize_t n_models, const int32_t* model_class,
-    ModelState* state, Work* work, const Options* opt,
-    Py_ssize_t lo, Py_ssize_t hi,
+    const int64_t* models, Py_ssize_t n_models,
+    Work* work, Py_ssize_t lo, Py_ssize_t hi,
 ) noexcept nogil:
     """Train the listed models ``models[lo:hi]`` on the rows ``order``.
 
@@ -694,6 +710,7 @@ cdef void run_epoch(
     computes the same softmax normaliser from all margins, and steps its own
     classes. The arithmetic per class is the same as on one thread.
     """
+    cdef const Options* opt = &p.opt
     cdef Py_ssize_t r, i, mi, m, j
     cdef const floating* x
     cdef const index_t* ind
@@ -708,6 +725,17 @@ cdef void run_epoch(
     cdef floating* A
     cdef double* last
     cdef int sense = 0
+    # The problem's arrays, typed (data and indices carry the types).
+    cdef const index_t* indptr = <const index_t*>p.indptr
+    cdef Py_ssize_t row_stride = p.row_stride, n_features = p.n_features
+    cdef const int32_t* y_code = p.y_code
+    cdef const int32_t* model_class = p.model_class
+    cdef const floating* sample_weight = <const floating*>p.sample_weight
+    cdef floating* coef = <floating*>p.coef
+    cdef floating* average_coef = <floating*>p.average_coef
+    cdef floating* l1_q = <floating*>p.l1_q
+    cdef floating* adagrad_g = <floating*>p.adagrad_g
+    cdef ModelState* state = p.state
 
     for mi in range(lo, hi):
         m = models[mi]
@@ -799,7 +827,7 @@ cdef void run_epoch(
                     g = sigmoid(margin[mi]) - y
             if adagrad:
                 adagrad_step(
-                    x, ind, nnz, g, sample_weight[i * work.weight_stride],
+                    x, ind, nnz, g, sample_weight[i * p.weight_stride],
                     coef + m * n_features,
                     average_coef + m * n_features if averaging else NULL,
                     adagrad_g + m * n_features,
@@ -809,7 +837,7 @@ cdef void run_epoch(
             else:
                 sgd_step(
                     x, ind, nnz, xx, work.vx[mi], g,
-                    sample_weight[i * work.weight_stride],
+                    sample_weight[i * p.weight_stride],
                     coef + m * n_features,
                     average_coef + m * n_features if averaging else NULL,
                     l1_q + m * n_features if l1 else NULL,
@@ -860,11 +888,6 @@ cdef void free_work(Work* work) noexcept:
     free(work.last)
 
 
-cdef inline floating* first_row(floating[:, ::1] a) noexcept nogil:
-    """Pointer to a (possibly empty) 2-D array's data, NULL when it has no rows."""
-    return &a[0, 0] if a.shape[0] > 0 else NULL
-
-
 def team_threads_available():
     """True when the kernel was built with OpenMP (multinomial epochs can use
     threads)."""
@@ -872,14 +895,10 @@ def team_threads_available():
 
 
 cdef void run_epoch_in_team(
-    const floating* data, const index_t* indices, const index_t* indptr,
-    Py_ssize_t row_stride,
+    const floating* data, const index_t* indices, const Problem* p,
     const int64_t* order, Py_ssize_t n_order,
-    const int32_t* y_code, const floating* sample_weight,
-    floating* coef, floating* average_coef, floating* l1_q, floating* adagrad_g,
-    Py_ssize_t n_features,
-    const int64_t* models, Py_ssize_t n_models, const int32_t* model_class,
-    ModelState* state, Work* work, const Options* opt, int n_threads,
+    const int64_t* models, Py_ssize_t n_models,
+    Work* work, int n_threads,
 ) noexcept nogil:
     """run_epoch on one thread, or (multinomial) on a team splitting the classes."""
     cdef int size, rank
@@ -887,10 +906,10 @@ cdef void run_epoch_in_team(
     cdef spin_barrier barrier
     barrier.count = 0
     barrier.sense = 0
-    if n_threads <= 1 or not opt.multinomial:
-        run_epoch(data, indices, indptr, row_stride, order, n_order, y_code,
-                  sample_weight, coef, average_coef, l1_q, adagrad_g, n_features,
-                  models, n_models, model_class, state, work, opt, 0, n_models)
+    if n_threads <= 1 or not p.opt.multinomial:
+        # One thread: it steps every listed model.
+        run_epoch(data, indices, p, order, n_order, models, n_models, work,
+                  0, n_models)
         return
     with parallel(num_threads=n_threads):
         # The team may be smaller than asked (e.g. nested parallelism): split
@@ -905,19 +924,18 @@ cdef void run_epoch_in_team(
         mine.vx = work.vx + rank * n_models
         mine.prob = work.prob + rank * n_models
         mine.barrier = &barrier if size > 1 else NULL
-        run_epoch(data, indices, indptr, row_stride, order, n_order, y_code,
-                  sample_weight, coef, average_coef, l1_q, adagrad_g, n_features,
-                  models, n_models, model_class, state, &mine, opt,
+        # A team member: it steps its own slice of the classes.
+        run_epoch(data, indices, p, order, n_order, models, n_models, &mine,
                   n_models * rank // size, n_models * (rank + 1) // size)
 
 
-# ---------------------------------------------------------------- checked entry points
-# The epoch functions check every array they are handed against the others
-# (shapes, index ranges) before reading any of them with bounds checks off:
-# O(n_models + n_rows) per call, so no mistake in the caller, nor a model
-# file that lies about its shapes, can make the kernel read or write outside
-# an array. (Column indices of CSR rows are checked row by row as the epoch
-# reads them.)
+# ---------------------------------------------------------------- the bound entry point
+# An EpochRunner checks every array it is given against the others (shapes,
+# index ranges) once, when it is built; each epoch then checks only what
+# changes between epochs (the rows to visit and the models to train), so no
+# mistake in the caller, nor a model file that lies about its shapes, can
+# make the kernel read or write outside an array. Column indices of CSR rows
+# are checked row by row as the epoch reads them.
 
 cdef int check_extra(str name, Py_ssize_t rows, Py_ssize_t cols, Py_ssize_t n_models,
                      Py_ssize_t n_features, bint needed) except -1:
@@ -928,48 +946,6 @@ cdef int check_extra(str name, Py_ssize_t rows, Py_ssize_t cols, Py_ssize_t n_mo
     raise ValueError(
         f"{name} has shape {(rows, cols)}; expected {(n_models, n_features)}"
         + ("" if needed else " or no rows"))
-
-
-cdef int check_models(
-    const int64_t[::1] order, Py_ssize_t n_rows,
-    const int32_t[::1] y_code, const floating[::1] sample_weight,
-    floating[:, ::1] coef, floating[:, ::1] average_coef,
-    floating[:, ::1] l1_q, floating[:, ::1] adagrad_g,
-    const int64_t[::1] models, const int32_t[::1] model_class,
-    ModelState[::1] state, const Options* opt,
-) except -1:
-    cdef Py_ssize_t n_models = coef.shape[0], n_features, r, mi
-    cdef int64_t i, m
-    if n_models < 1 or state.shape[0] != n_models or model_class.shape[0] != n_models:
-        raise ValueError(
-            f"coef has {n_models} rows, state {state.shape[0]} and model_class "
-            f"{model_class.shape[0]}: they need one per model (at least one)")
-    n_features = coef.shape[1]
-    check_extra("average_coef", average_coef.shape[0], average_coef.shape[1],
-                n_models, n_features, opt.average_start > 0)
-    check_extra("l1_q", l1_q.shape[0], l1_q.shape[1], n_models, n_features,
-                opt.penalty == PENALTY_L1 or opt.penalty == PENALTY_ELASTICNET)
-    check_extra("adagrad_g", adagrad_g.shape[0], adagrad_g.shape[1], n_models,
-                n_features, opt.schedule == SCHEDULE_ADAGRAD)
-    if models.shape[0] < 1:
-        raise ValueError("models is empty")
-    for mi in range(models.shape[0]):
-        m = models[mi]
-        if m < 0 or m >= n_models:
-            raise ValueError(f"models lists {m}, but there are {n_models} models")
-    if opt.multinomial and models.shape[0] != n_models:
-        raise ValueError("a multinomial epoch trains every model at once")
-    if y_code.shape[0] != n_rows:
-        raise ValueError(f"y_code has {y_code.shape[0]} labels for {n_rows} rows")
-    if sample_weight.shape[0] != 1 and sample_weight.shape[0] != n_rows:
-        raise ValueError(
-            f"sample_weight has {sample_weight.shape[0]} weights for {n_rows} rows "
-            "(one per row, or one for all)")
-    for r in range(order.shape[0]):
-        i = order[r]
-        if i < 0 or i >= n_rows:
-            raise ValueError(f"order lists row {i}, but there are {n_rows} rows")
-    return 0
 
 
 cdef int check_indptr(const index_t[::1] indptr, Py_ssize_t n_stored) except -1:
@@ -986,111 +962,175 @@ cdef int check_indptr(const index_t[::1] indptr, Py_ssize_t n_stored) except -1:
     return 0
 
 
-def epoch_dense(
-    *,
-    const floating[:, ::1] X,
-    const int64_t[::1] order,
-    const int32_t[::1] y_code,
-    const floating[::1] sample_weight,
-    floating[:, ::1] coef,
-    floating[:, ::1] average_coef,
-    floating[:, ::1] l1_q,
-    floating[:, ::1] adagrad_g,
-    const int64_t[::1] models,
-    const int32_t[::1] model_class,
-    ModelState[::1] state,
-    Options options,
-    int n_threads=1,
+cdef inline void* rows_or_null(floating[:, ::1] a) noexcept:
+    return &a[0, 0] if a.shape[0] > 0 else NULL
+
+
+def _bind(
+    EpochRunner runner, *,
+    const floating[::1] values, const index_t[::1] indices,
+    const index_t[::1] indptr, Py_ssize_t n_rows, bint sparse,
+    const int32_t[::1] y_code, const floating[::1] sample_weight,
+    floating[:, ::1] coef, floating[:, ::1] average_coef,
+    floating[:, ::1] l1_q, floating[:, ::1] adagrad_g,
+    const int32_t[::1] model_class, ModelState[::1] state,
 ):
-    """One epoch over the rows ``order`` of a C-contiguous dense X.
+    """Check the arrays against each other and point the runner's Problem at them."""
+    cdef Problem* p = &runner.problem
+    cdef Options* opt = &p.opt
+    cdef Py_ssize_t n_models = coef.shape[0], n_features = coef.shape[1]
+    if n_models < 1 or n_features < 1:
+        raise ValueError(f"coef has shape {(n_models, n_features)}: no models")
+    if state.shape[0] != n_models or model_class.shape[0] != n_models:
+        raise ValueError(
+            f"coef has {n_models} rows, state {state.shape[0]} and model_class "
+            f"{model_class.shape[0]}: they need one per model")
+    check_extra("average_coef", average_coef.shape[0], average_coef.shape[1],
+                n_models, n_features, opt.average_start > 0)
+    check_extra("l1_q", l1_q.shape[0], l1_q.shape[1], n_models, n_features,
+                opt.penalty == PENALTY_L1 or opt.penalty == PENALTY_ELASTICNET)
+    check_extra("adagrad_g", adagrad_g.shape[0], adagrad_g.shape[1], n_models,
+                n_features, opt.schedule == SCHEDULE_ADAGRAD)
+    if sparse:
+        check_indptr(indptr, min(values.shape[0], indices.shape[0]))
+        n_rows = indptr.shape[0] - 1
+    elif values.shape[0] != n_rows * n_features:
+        raise ValueError(
+            f"X has {values.shape[0]} values: not {n_rows} rows of {n_features}")
+    if y_code.shape[0] != n_rows:
+        raise ValueError(f"y_code has {y_code.shape[0]} labels for {n_rows} rows")
+    if sample_weight.shape[0] != 1 and sample_weight.shape[0] != n_rows:
+        raise ValueError(
+            f"sample_weight has {sample_weight.shape[0]} weights for {n_rows} rows "
+            "(one per row, or one for all)")
+    runner.data = &values[0] if values.shape[0] > 0 else NULL
+    runner.indices = &indices[0] if sparse and indices.shape[0] > 0 else NULL
+    p.indptr = &indptr[0] if sparse else NULL
+    p.row_stride = 0 if sparse else n_features
+    p.n_rows = n_rows
+    p.n_features = n_features
+    p.y_code = &y_code[0] if n_rows > 0 else NULL
+    p.sample_weight = &sample_weight[0]
+    p.weight_stride = 1 if sample_weight.shape[0] > 1 else 0
+    p.coef = &coef[0, 0]
+    p.average_coef = rows_or_null(average_coef)
+    p.l1_q = rows_or_null(l1_q)
+    p.adagrad_g = rows_or_null(adagrad_g)
+    p.model_class = &model_class[0]
+    p.state = &state[0]
+    p.n_models = n_models
+    runner.single = floating is float
+    runner.wide = index_t is int64_t
 
-    ``coef``, ``average_coef``, ``l1_q``, ``adagrad_g`` have one row per model
-    (all but the first may have zero rows when averaging / L1 / AdaGrad is off);
-    ``models`` lists the rows to train; ``model_class[m]`` is the label code
-    that is positive for model m; ``sample_weight`` has one weight per row of
-    X, or a single weight for all rows. With ``options["multinomial"]``, ``models``
-    must list every class, and ``n_threads`` > 1 splits the classes of each
-    example across that many threads.
 
-    Returns -1, or the index of a row whose margin was not finite (NaN or
-    infinity in that row of X, or diverged weights): the epoch stopped there.
+cdef class EpochRunner:
+    """One fit's arrays and options, checked and bound once; ``run`` trains
+    some of the models for one epoch over the given rows.
+
+    Dense X: ``EpochRunner(X=X, ...)``; CSR: ``EpochRunner(data=, indices=,
+    indptr=, ...)``. ``coef``, ``average_coef``, ``l1_q``, ``adagrad_g`` have
+    one row per model (the last three no rows when averaging / L1 / AdaGrad
+    is off); ``model_class[m]`` is the label code that is positive for model
+    m; ``sample_weight`` has one weight per row, or one for all rows. The
+    runner keeps references to the arrays, and writes into ``coef``,
+    ``average_coef``, ``l1_q``, ``adagrad_g`` and ``state``.
     """
-    cdef Work work
-    cdef Py_ssize_t n_features = coef.shape[1]
-    cdef Py_ssize_t bad_row = -1
-    check_models(order, X.shape[0], y_code, sample_weight, coef, average_coef,
-                 l1_q, adagrad_g, models, model_class, state, &options)
-    if X.shape[1] != n_features:
-        raise ValueError(f"X has {X.shape[1]} columns, coef {n_features}")
-    n_threads = max(1, n_threads)
-    try:
-        alloc_work(&work, models.shape[0], n_threads, 0)
-        work.bad_row = &bad_row
-        work.weight_stride = 1 if sample_weight.shape[0] > 1 else 0
-        with nogil:
-            run_epoch_in_team(
-                &X[0, 0] if X.shape[0] > 0 else NULL, <const int32_t*>NULL,
-                <const int32_t*>NULL, X.shape[1],
-                &order[0], order.shape[0], &y_code[0], &sample_weight[0],
-                &coef[0, 0], first_row(average_coef), first_row(l1_q),
-                first_row(adagrad_g), n_features,
-                &models[0], models.shape[0], &model_class[0],
-                &state[0], &work, &options, n_threads,
-            )
-    finally:
-        free_work(&work)
-    return bad_row
+
+    cdef Problem problem
+    cdef const void* data       # X's values, typed by ``single``
+    cdef const void* indices    # CSR column indices, typed by ``wide``; or NULL
+    cdef bint single            # float32 (else float64)
+    cdef bint wide              # int64 indices (else int32)
+    cdef object arrays          # the arrays the pointers point into
+
+    def __init__(self, *, X=None, data=None, indices=None, indptr=None, y_code,
+                 sample_weight, coef, average_coef, l1_q, adagrad_g, model_class,
+                 state, dict options):
+        self.problem.opt = options  # (a dict of the Options fields)
+        sparse = X is None
+        if sparse:
+            values, n_rows = data, 0
+        else:
+            values, n_rows = X.reshape(-1), X.shape[0]
+            if X.ndim != 2 or X.shape[1] != coef.shape[1]:
+                raise ValueError(
+                    f"X has shape {X.shape}, coef {coef.shape}: different widths")
+            indices = indptr = np.zeros(0, dtype=np.int32)
+        self.arrays = (values, indices, indptr, y_code, sample_weight, coef,
+                       average_coef, l1_q, adagrad_g, model_class, state)
+        _bind(self, values=values, indices=indices, indptr=indptr, n_rows=n_rows,
+              sparse=sparse, y_code=y_code, sample_weight=sample_weight,
+              coef=coef, average_coef=average_coef, l1_q=l1_q,
+              adagrad_g=adagrad_g, model_class=model_class, state=state)
+
+    def run(self, const int64_t[::1] models, const int64_t[::1] order,
+            int n_threads=1):
+        """One epoch over the rows ``order`` for the models ``models`` (with
+        ``options["multinomial"]``, every model; ``n_threads`` > 1 then splits
+        the classes of each example across that many threads).
+
+        Returns -1, or the index of a row whose margin was not finite (NaN or
+        infinity in that row of X, or diverged weights) or that stores a
+        column index outside X's width: the epoch stopped there.
+        """
+        cdef Problem* p = &self.problem
+        cdef Py_ssize_t k, n_models = models.shape[0], n_order = order.shape[0]
+        cdef Py_ssize_t bad_row = -1
+        cdef bint sparse = p.indptr != NULL
+        cdef Work work
+        if n_models < 1:
+            raise ValueError("models is empty")
+        for k in range(n_models):
+            if models[k] < 0 or models[k] >= p.n_models:
+                raise ValueError(
+                    f"models lists {models[k]}, but there are {p.n_models} models")
+        if p.opt.multinomial and n_models != p.n_models:
+            raise ValueError("a multinomial epoch trains every model at once")
+        for k in range(n_order):
+            if order[k] < 0 or order[k] >= p.n_rows:
+                raise ValueError(
+                    f"order lists row {order[k]}, but there are {p.n_rows} rows")
+        if n_order == 0:
+            return -1
+        n_threads = max(1, n_threads)
+        try:
+            alloc_work(&work, n_models, n_threads,
+                       n_models * p.n_features
+                       if sparse and p.opt.schedule == SCHEDULE_ADAGRAD else 0)
+            work.bad_row = &bad_row
+            with nogil:
+                if self.single and self.wide:
+                    run_epoch_in_team(<const float*>self.data,
+                                      <const int64_t*>self.indices, p, &order[0],
+                                      n_order, &models[0], n_models, &work, n_threads)
+                elif self.single:
+                    run_epoch_in_team(<const float*>self.data,
+                                      <const int32_t*>self.indices, p, &order[0],
+                                      n_order, &models[0], n_models, &work, n_threads)
+                elif self.wide:
+                    run_epoch_in_team(<const double*>self.data,
+                                      <const int64_t*>self.indices, p, &order[0],
+                                      n_order, &models[0], n_models, &work, n_threads)
+                else:
+                    run_epoch_in_team(<const double*>self.data,
+                                      <const int32_t*>self.indices, p, &order[0],
+                                      n_order, &models[0], n_models, &work, n_threads)
+        finally:
+            free_work(&work)
+        return bad_row
 
 
-def epoch_csr(
-    *,
-    const floating[::1] data,
-    const index_t[::1] indices,
-    const index_t[::1] indptr,
-    const int64_t[::1] order,
-    const int32_t[::1] y_code,
-    const floating[::1] sample_weight,
-    floating[:, ::1] coef,
-    floating[:, ::1] average_coef,
-    floating[:, ::1] l1_q,
-    floating[:, ::1] adagrad_g,
-    const int64_t[::1] models,
-    const int32_t[::1] model_class,
-    ModelState[::1] state,
-    Options options,
-    int n_threads=1,
-):
-    """One epoch over the rows ``order`` of a CSR matrix (data, indices, indptr).
+def epoch_dense(*, X, models, order, n_threads=1, **arrays):
+    """One epoch over the rows ``order`` of a C-contiguous dense X (see
+    EpochRunner for the arrays): a runner bound for one call."""
+    return EpochRunner(X=X, **arrays).run(models, order, n_threads)
 
-    Same contract as :func:`epoch_dense`; a row costs O(its non-zeros).
-    """
-    cdef Work work
-    cdef Py_ssize_t n_features = coef.shape[1]
-    cdef bint adagrad = options.schedule == SCHEDULE_ADAGRAD
-    cdef Py_ssize_t bad_row = -1
-    check_indptr(indptr, min(data.shape[0], indices.shape[0]))
-    check_models(order, indptr.shape[0] - 1, y_code, sample_weight, coef,
-                 average_coef, l1_q, adagrad_g, models, model_class, state, &options)
-    n_threads = max(1, n_threads)
-    try:
-        alloc_work(&work, models.shape[0], n_threads,
-                   models.shape[0] * n_features if adagrad else 0)
-        work.bad_row = &bad_row
-        work.weight_stride = 1 if sample_weight.shape[0] > 1 else 0
-        with nogil:
-            run_epoch_in_team(
-                &data[0] if data.shape[0] > 0 else NULL,
-                &indices[0] if indices.shape[0] > 0 else NULL,
-                &indptr[0], 0,
-                &order[0], order.shape[0], &y_code[0], &sample_weight[0],
-                &coef[0, 0], first_row(average_coef), first_row(l1_q),
-                first_row(adagrad_g), n_features,
-                &models[0], models.shape[0], &model_class[0],
-                &state[0], &work, &options, n_threads,
-            )
-    finally:
-        free_work(&work)
-    return bad_row
+
+def epoch_csr(*, data, indices, indptr, models, order, n_threads=1, **arrays):
+    """One epoch over the rows ``order`` of a CSR matrix (data, indices, indptr);
+    a row costs O(its non-zeros)."""
+    return EpochRunner(data=data, indices=indices, indptr=indptr,
+                       **arrays).run(models, order, n_threads)
 
 
 # ---------------------------------------------------------------- the permutation

@@ -78,11 +78,18 @@ def held_out_mask(rows, fraction):
 
 
 def _kernel_epoch(data, params, options):
-    """The kernel's epoch function with everything but the models, the order
-    and the threads bound (built once per fit: small data sets run thousands
-    of short epochs)."""
+    """The kernel's epoch, called as ``epoch(models, order, n_threads)``,
+    with everything else checked and bound once (a fit on small data runs
+    thousands of short epochs; binding the arrays each time cost more than
+    the rows)."""
     X = data.X
-    common = dict(
+    rows = (
+        dict(data=X.data, indices=X.indices, indptr=X.indptr)
+        if sp.issparse(X)
+        else dict(X=X)
+    )
+    runner = _kernel.EpochRunner(
+        **rows,
         y_code=data.y_code,
         sample_weight=data.sample_weight,
         coef=params.coef,
@@ -93,17 +100,7 @@ def _kernel_epoch(data, params, options):
         state=params.state,
         options=options,
     )
-    if sp.issparse(X):
-        epoch = _kernel.epoch_csr
-        common.update(data=X.data, indices=X.indices, indptr=X.indptr)
-    else:
-        epoch = _kernel.epoch_dense
-        common.update(X=X)
-
-    def call(models, order, n_threads):
-        return epoch(models=models, order=order, n_threads=n_threads, **common)
-
-    return call
+    return runner.run
 
 
 # A multinomial team synchronises its threads once per example (~0.3 us on a

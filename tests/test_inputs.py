@@ -133,17 +133,12 @@ def test_c_contiguous_input_is_not_copied(data, monkeypatch):
     X, y = data
     seen = {}
 
-    def spy_dense(*, X, **kw):
-        seen["dense"] = X
-        return real_dense(X=X, **kw)
+    def spy(**kw):
+        seen["csr" if "data" in kw else "dense"] = kw.get("data", kw.get("X"))
+        return real(**kw)
 
-    def spy_csr(*, data, **kw):
-        seen["csr"] = data
-        return real_csr(data=data, **kw)
-
-    real_dense, real_csr = _kernel.epoch_dense, _kernel.epoch_csr
-    monkeypatch.setattr(_training._kernel, "epoch_dense", spy_dense)
-    monkeypatch.setattr(_training._kernel, "epoch_csr", spy_csr)
+    real = _kernel.EpochRunner
+    monkeypatch.setattr(_training._kernel, "EpochRunner", spy)
     _fit(X, y, max_iter=1)
     assert np.shares_memory(seen["dense"], X)
     A = sp.csr_matrix(X)
