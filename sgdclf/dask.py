@@ -73,7 +73,7 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
         ``coef_init`` / ``intercept_init`` (or, with ``warm_start``, the
         previous fit) give the starting model, as in SGDLogisticClassifier.
         """
-        self._check_options(partial=False)
+        self._check_options(partial=False, validate_params=True)
         columns = list(X.columns) if isinstance(X, dd.DataFrame) else None
         X, y, sample_weight = _row_blocks(X, y, sample_weight)
         dtype = _training_dtype(X.dtype)

@@ -415,3 +415,38 @@ def test_coef_init_with_nan(data):
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="coef_init contains NaN"):
         SGDLogisticClassifier().fit(X, y, coef_init=bad)
+
+
+def test_plain_arrays_skip_validation_but_fit_the_same(data, monkeypatch):
+    # A C-contiguous float X and an integer y take the lean path: the same
+    # model as through scikit-learn's validation (a list takes that path).
+    X, y = data
+    params = dict(max_iter=3, tol=None, random_state=0)
+    lean = SGDLogisticClassifier(**params).fit(X, y)
+    validated = SGDLogisticClassifier(**params).fit(X.tolist(), y.tolist())
+    assert_array_equal(lean.coef_, validated.coef_)
+    assert lean.n_features_in_ == X.shape[1]
+    # A refit on a plain array forgets the feature names of a DataFrame fit.
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    model = SGDLogisticClassifier(**params).fit(frame, y)
+    assert hasattr(model, "feature_names_in_")
+    model.fit(X, y)
+    assert not hasattr(model, "feature_names_in_")
+    with pytest.raises(ValueError, match="features"):
+        model.partial_fit(X[:, :-1], y)
+
+
+def test_parameters_are_validated_once_per_fit(data, monkeypatch):
+    X, y = data
+    calls = []
+    original = SGDLogisticClassifier._validate_params
+
+    def counting(self):
+        calls.append(1)
+        return original(self)
+
+    monkeypatch.setattr(SGDLogisticClassifier, "_validate_params", counting)
+    SGDLogisticClassifier(max_iter=2, tol=None).fit(X, y)
+    assert len(calls) == 1
+    with pytest.raises(ValueError, match="alpha"):
+        SGDLogisticClassifier(alpha=-1.0).fit(X, y)
