@@ -2,6 +2,7 @@
 #   make test   - virtual environment, build, pytest
 #   make bench  - virtual environment, build, benchmark against scikit-learn
 #   make lint   - ruff check, ruff format --check, cython-lint
+#   make test-debug - the suite against a kernel with Cython's checks on, no OpenMP
 #   make test-asan - a second virtual environment (.venv-asan) with the kernel
 #                 built under AddressSanitizer (build/asan), kernel-facing tests
 PYTHON ?= python3
@@ -11,7 +12,7 @@ STAMP  := $(VENV)/.installed
 # Build tools must come from the venv (meson-python calls cython and ninja by name).
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: test test-asan lint bench bench-full build clean
+.PHONY: test test-asan test-debug lint bench bench-full build clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -89,5 +90,37 @@ test-asan: $(ASAN_STAMP)
 	HYPOTHESIS_PROFILE=asan $(ASAN_BIN)/pytest -p no:cacheprovider --capture=sys -v \
 	    $(ASAN_TESTS) $(ASAN_PYTEST_ARGS)
 
+# ---------------------------------------------------------------- debug build
+# The kernel with Cython's bounds, wraparound and initialisation checks on and
+# without OpenMP (the one-thread build must work too), in .venv-debug; the
+# whole test suite runs against it.
+DEBUG_VENV  := .venv-debug
+DEBUG_BIN   := $(DEBUG_VENV)/bin
+DEBUG_STAMP := $(DEBUG_VENV)/.installed
+
+$(DEBUG_BIN)/python:
+	$(PYTHON) -m venv $(DEBUG_VENV)
+	$(DEBUG_BIN)/python -m pip install --quiet --upgrade pip
+
+$(DEBUG_STAMP): $(DEBUG_BIN)/python pyproject.toml meson.build meson.options \
+                $(wildcard sgdclf/*)
+	$(DEBUG_BIN)/pip install --quiet "meson-python>=0.16" "meson>=1.1" ninja \
+	    "cython>=3.0.10" numpy
+	PATH="$(abspath $(DEBUG_BIN)):$$PATH" $(DEBUG_BIN)/pip install --quiet \
+	    --no-build-isolation -Cbuild-dir=build/debug \
+	    -Csetup-args=-Dkernel_checks=true -Csetup-args=-Dopenmp=disabled ".[test]"
+	touch $(DEBUG_STAMP)
+
+test-debug: $(DEBUG_STAMP)
+	@kernel="$$($(DEBUG_BIN)/python -I -c 'import sgdclf._kernel as k; \
+	    print(k.__file__, k.team_threads_available())')"; \
+	echo "test-debug: $$kernel"; \
+	case "$$kernel" in "$(abspath $(DEBUG_VENV))"*" False") ;; \
+	    *) echo "test-debug: not the debug build without OpenMP" >&2; exit 1;; esac
+	@# From tests/, so that `python -m sgdclf` in a test finds the installed
+	@# package rather than the source folder.
+	cd tests && $(abspath $(DEBUG_BIN))/pytest -p no:cacheprovider -q \
+	    -c ../pyproject.toml --rootdir .. . $(PYTEST_ARGS)
+
 clean:
-	rm -rf build $(VENV) $(ASAN_VENV) .pytest_cache
+	rm -rf build $(VENV) $(ASAN_VENV) $(DEBUG_VENV) .pytest_cache

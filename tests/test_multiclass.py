@@ -317,6 +317,9 @@ def test_n_jobs_never_changes_results(multi, multi_class, learning_rate):
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("learning_rate", ["optimal", "adagrad"])
 @pytest.mark.parametrize("penalty", ["l2", "elasticnet"])
+@pytest.mark.skipif(
+    not _kernel.team_threads_available(), reason="built without OpenMP (one thread)"
+)
 @pytest.mark.parametrize("n_jobs", [2, 3])
 def test_multinomial_team_of_threads_gives_identical_results(
     multi, monkeypatch, sparse, learning_rate, penalty, n_jobs
@@ -364,6 +367,9 @@ def test_multinomial_team_of_threads_gives_identical_results(
     assert one.n_iter_ == team.n_iter_ < 30  # the tol rule saw the same objective
 
 
+@pytest.mark.skipif(
+    not _kernel.team_threads_available(), reason="built without OpenMP (one thread)"
+)
 def test_team_is_used_only_for_enough_work_per_example():
     from sgdclf._training import Data, _team_pays_off
 
