@@ -15,6 +15,8 @@ results.json, plots ratio.png and loss_vs_time.png):
    loading it and fitting in memory: throughput and peak memory.
 6. Dask (distributed_bench.py): DaskSGDLogisticClassifier with 1 vs 2 worker
    processes, and held-out log-loss per round against the in-memory fit.
+7. Start-up (startup.py): `import sgdclf` against importing SGDClassifier
+   (time, peak RSS) and `sgdclf --help`, in fresh processes.
 """
 
 import argparse
@@ -36,7 +38,15 @@ from sklearn.metrics import accuracy_score, log_loss
 import sgdclf
 from sgdclf import SGDLogisticClassifier
 
-from . import beyond, convergence, datasets, distributed_bench, footprint, streaming
+from . import (
+    beyond,
+    convergence,
+    datasets,
+    distributed_bench,
+    footprint,
+    startup,
+    streaming,
+)
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -360,6 +370,8 @@ def main(argv=None):
     stream = streaming.measure(args.full)
     progress("dask, 1 and 2 workers ...")
     dask_result = distributed_bench.measure(args.full)
+    progress("start-up ...")
+    start_up = startup.measure(args.full)
     info = machine()
     print()
     print(convergence.table(ttt))
@@ -371,9 +383,12 @@ def main(argv=None):
     print(streaming.table(stream))
     print()
     print(distributed_bench.table(dask_result))
+    print()
+    print(startup.table(start_up))
     write_atomic(
         RESULTS / "report.md",
-        report(info, args, rows, ttt, foot, extra_rows, stream, dask_result),
+        report(info, args, rows, ttt, foot, extra_rows, stream, dask_result)
+        + startup.section(start_up),
     )
     write_atomic(
         RESULTS / "results.json",
@@ -386,6 +401,7 @@ def main(argv=None):
                 beyond=extra_rows,
                 streaming=stream,
                 dask=dask_result,
+                startup=start_up,
             ),
             indent=2,
         ),
