@@ -17,6 +17,10 @@ cannot be read or would be overwritten, bad rows, damaged model files. Nothing
 is written then, and no existing file is replaced. SIGTERM stops the command
 as Ctrl-C does (exit status 128 + the signal number), so a model being written
 is not left behind as a temporary file.
+
+The parser is built from the standard library alone, so that ``--help`` and
+mistakes in the arguments are answered at once; each command imports what it
+needs (numpy, scikit-learn, skops, ...) when it runs.
 """
 
 import argparse
@@ -30,13 +34,6 @@ import signal
 import stat
 import sys
 from pathlib import Path
-
-import numpy as np
-
-from . import _stream
-from ._classifier import SGDLogisticClassifier
-from ._persist import load, save, write_atomically
-from ._training import held_out_mask
 
 
 class CommandError(Exception):
@@ -214,6 +211,13 @@ def _input_options(parser):
 
 
 def _train(args):
+    import numpy as np
+
+    from . import _stream
+    from ._classifier import SGDLogisticClassifier
+    from ._persist import save
+    from ._training import held_out_mask
+
     if args.chunk_rows < 1 or args.passes < 1 or not 0 <= args.holdout < 1:
         raise CommandError(
             "--chunk-rows and --passes must be >= 1 and --holdout in [0, 1)."
@@ -307,6 +311,8 @@ def _train(args):
 
 
 def _params(items):
+    from ._classifier import SGDLogisticClassifier
+
     params = {}
     names = SGDLogisticClassifier().get_params()
     for item in items:
@@ -332,6 +338,8 @@ def _parse_classes(text):
     """Labels as integers, else floats, else text; sorted like classes_."""
     if text is None:
         return None
+    import numpy as np
+
     labels = [t.strip() for t in text.split(",") if t.strip()]
     for kind in (int, float):
         try:
@@ -413,6 +421,8 @@ def _fitted(model):
 def _load(path):
     """The model in ``path``, fitted, or CommandError: a model file is input
     like any other, and a damaged one can fail anywhere inside skops."""
+    from ._persist import load
+
     try:
         model = load(path)
     except OSError as exc:
@@ -450,6 +460,8 @@ class _Metrics:
     """Running log-loss, accuracy and confusion matrix of a model's predictions."""
 
     def __init__(self, classes):
+        import numpy as np
+
         self.classes = np.asarray(classes)
         self.n = 0
         self.loss_sum = 0.0
@@ -459,6 +471,8 @@ class _Metrics:
 
     def add(self, model, X, y, keep_scores=False):
         """Score ``model`` on (X, y); model None predicts uniform probabilities."""
+        import numpy as np
+
         if model is None:
             proba = np.full((len(y), len(self.classes)), 1.0 / len(self.classes))
         else:
@@ -466,6 +480,8 @@ class _Metrics:
         self.add_proba(proba, y, keep_scores)
 
     def add_proba(self, proba, y, keep_scores=False):
+        import numpy as np
+
         code = np.searchsorted(self.classes, y)
         p_true = np.clip(proba[np.arange(len(y)), code], 1e-15, 1.0)
         predicted = proba.argmax(axis=1)
@@ -554,6 +570,8 @@ def _bar(total, description, quiet):
 def _layout_for(model, args):
     """How to read files for a trained model: the format from the file name
     (or --format), the rest as in training."""
+    from . import _stream
+
     saved = getattr(model, "sgdclf_input_", {})
     fmt = _stream.detect_format(args.data[0], args.format)
     label = args.label_column or saved.get("label_column")
@@ -575,6 +593,11 @@ def _layout_for(model, args):
 
 
 def _predict(args):
+    import numpy as np
+
+    from . import _stream
+    from ._persist import write_atomically
+
     _check_chunk_rows(args)
     outputs = {} if args.output is None else {"--output": args.output}
     _check_paths([args.model, *args.data], outputs)
@@ -607,6 +630,7 @@ def _check_chunk_rows(args):
 
 def _export_onnx(args):
     from ._onnx import to_onnx
+    from ._persist import write_atomically
 
     _check_paths([args.model], {"--output": args.output})
     onnx_model = to_onnx(_load(args.model), dtype=args.dtype)
@@ -617,7 +641,10 @@ def _export_onnx(args):
 
 
 def _evaluate(args):
+    import numpy as np
     from sklearn.metrics import roc_auc_score
+
+    from . import _stream
 
     _check_chunk_rows(args)
     _check_paths([args.model, *args.data], {})

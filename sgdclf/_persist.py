@@ -12,8 +12,6 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from skops import io as skops_io
-
 from ._classifier import SGDLogisticClassifier, check_state
 
 MODEL_TYPE = f"{SGDLogisticClassifier.__module__}.{SGDLogisticClassifier.__qualname__}"
@@ -73,6 +71,8 @@ def save(model, path):
             f"save expects an SGDLogisticClassifier, got {type(model).__name__} "
             "(load accepts exactly that type)."
         )
+    from skops import io as skops_io  # slow to import: only when used
+
     write_atomically(Path(path), lambda f: skops_io.dump(model, f), "wb")
 
 
@@ -117,6 +117,8 @@ def load(path):
             f"{path} holds types sgdclf does not load: {', '.join(unexpected)}. "
             "Only models saved with sgdclf.save are accepted."
         )
+    from skops import io as skops_io
+
     try:
         untrusted = skops_io.get_untrusted_types(file=path)
         model = skops_io.load(path, trusted=untrusted)
