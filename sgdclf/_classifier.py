@@ -454,7 +454,8 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             expit(scores, out=proba[:, 1])
             return proba
         if self.multi_class == "multinomial":
-            return softmax(scores, axis=1)
+            # In float64: float32 scores near 3e38 would overflow the shift.
+            return softmax(scores.astype(np.float64), axis=1).astype(scores.dtype)
         proba = expit(scores)
         total = proba.sum(axis=1)
         # Rows where every class's sigmoid (nearly) underflows: 1e-154 in
@@ -467,7 +468,9 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         return proba
 
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`, finite for any margin.
+        """Logarithm of :meth:`predict_proba`, computed in float64 so that it
+        is finite for any margin (cast back to float32 for a float32 model,
+        where below about -1e38 it becomes -inf).
 
         Parameters
         ----------
@@ -1031,6 +1034,8 @@ def check_state(model):
     attribute at all) only has its parameters checked.
     """
     state = vars(model)
+    if not all(isinstance(name, str) for name in state):
+        raise ValueError("attribute names must be strings")
     params = model._get_param_names()
     missing = [name for name in params if name not in state]
     if missing:
@@ -1074,8 +1079,14 @@ def check_state(model):
     if not isinstance(state["n_iter_"], Integral) or state["n_iter_"] < 0:
         fail("n_iter_", "must be a non-negative integer")
     t = state["t_"]
-    if not isinstance(t, Real) or not np.isfinite(t) or t < 1:
-        fail("t_", f"must be a finite number >= 1, not {t!r}")
+    try:  # (a float holds every count up to 2**53 exactly)
+        t_ok = (
+            isinstance(t, Real) and not isinstance(t, bool) and 1 <= float(t) <= 2**53
+        )
+    except OverflowError:
+        t_ok = False
+    if not t_ok:
+        fail("t_", f"must be a number of updates in [1, 2**53], not {t!r:.40}")
     names = state.get("feature_names_in_")
     if names is not None and not (
         isinstance(names, np.ndarray)
@@ -1121,7 +1132,7 @@ def check_state(model):
             fail(name, f"must be an array of shape {shapes[kind]}")
         allowed = (dtype,) if kind == "w" else (np.float32, np.float64)
         if a.dtype not in allowed:
-            expected = " or ".join(map(str, allowed))
+            expected = " or ".join(np.dtype(a).name for a in allowed)
             fail(name, f"has dtype {a.dtype}; expected {expected}")
         if not np.isfinite(a).all():
             fail(name, "contains NaN or infinity")
@@ -1136,18 +1147,29 @@ def check_state(model):
 
 
 def _check_cli_input(layout, n_features):
-    ok = (
-        isinstance(layout, dict)
-        and set(layout) <= {"format", "zero_based", "label_column", "columns"}
-        and layout.get("format", "svmlight") in ("svmlight", "csv")
-        and isinstance(layout.get("zero_based", False), bool)
-        and isinstance(layout.get("label_column"), (str, int, type(None)))
-        and isinstance(layout.get("columns", []), list)
-        and len(layout.get("columns", [])) in (0, n_features)
-        and all(isinstance(c, str) for c in layout.get("columns", []))
-    )
-    if not ok:
+    """The command line's record of how it read the training files."""
+    name = _CLI_INPUT
+    if not isinstance(layout, dict):
+        raise ValueError(f"{name} must be a dict")
+    unknown = set(layout) - {"format", "zero_based", "label_column", "columns"}
+    if unknown:
+        raise ValueError(f"{name} has unknown fields {sorted(map(str, unknown))}")
+    if layout.get("format", "svmlight") not in ("svmlight", "csv"):
+        raise ValueError(f"{name}['format'] must be 'svmlight' or 'csv'")
+    if not isinstance(layout.get("zero_based", False), bool):
+        raise ValueError(f"{name}['zero_based'] must be True or False")
+    label = layout.get("label_column")
+    if isinstance(label, bool) or not isinstance(label, (str, int, type(None))):
+        raise ValueError(f"{name}['label_column'] must be a column name or number")
+    columns = layout.get("columns", [])
+    if (
+        not isinstance(columns, list)
+        or len(columns) not in (0, n_features)
+        or not all(isinstance(c, str) for c in columns)
+        or len(set(columns)) != len(columns)
+        or label in columns
+    ):
         raise ValueError(
-            f"{_CLI_INPUT} must describe how the command line read the training "
-            f"files (format, zero_based, label_column, {n_features} columns)"
+            f"{name}['columns'] must name the {n_features} feature columns, each "
+            "once, the label column not among them"
         )

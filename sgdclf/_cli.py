@@ -66,8 +66,12 @@ def main(argv=None):
     prog = parser.prog
     with _sigterm_as_interrupt():
         try:
-            args = parser.parse_args(argv)
+            args, extra = parser.parse_known_args(argv)
             prog = f"{parser.prog} {args.command}"
+            if extra:  # (argparse would blame the top-level command)
+                raise CommandError(
+                    f"unrecognized arguments: {' '.join(extra)} (see {prog} --help)"
+                )
             return args.run(args)
         except BrokenPipeError:
             # The reader stopped early (e.g. `sgdclf predict ... | head`): not an error.
@@ -83,6 +87,12 @@ def main(argv=None):
             return _fail(prog, _os_error(exc))
         except (ValueError, TypeError, ImportError) as exc:
             return _fail(prog, str(exc))
+        except MemoryError as exc:
+            return _fail(
+                prog,
+                f"not enough memory ({exc or 'MemoryError'}): use smaller "
+                "--chunk-rows, or check --n-features and the model's size.",
+            )
 
 
 def _fail(prog, message):

@@ -93,7 +93,18 @@ def write_atomically(path, write, mode):
         raise
 
 
-def load(path):
+# A model of at most this many weights per array (n_classes x n_features)
+# loads without asking, as the command line trains one without asking: 512 MiB
+# per float64 array. The file's declared sizes are checked against it before
+# anything is decompressed, so a small file cannot ask for more.
+MAX_WEIGHTS = 2**26
+# Bytes a file may decompress to per weight: five float64 arrays and room for
+# feature names; plus this much for the rest (the schema, the parameters).
+_BYTES_PER_WEIGHT = 64
+_OTHER_BYTES = 2**20
+
+
+def load(path, *, max_weights=MAX_WEIGHTS):
     """Read a model written by :func:`save`, treating the file as untrusted.
 
     Before anything in the file is built, every object type its schema names
@@ -104,10 +115,14 @@ def load(path):
     holding a function, say). After loading, the whole fitted state is
     checked against itself (parameters; shapes, dtypes and finiteness of
     ``classes_``, ``coef_``, ``intercept_``, ``t_`` and the optimiser's
-    arrays). Any failure raises ValueError naming the file.
+    arrays). A file whose arrays would hold more than ``max_weights`` weights
+    each (n_classes x n_features), or whose members would decompress beyond
+    what such arrays need, is refused before it is read: raise ``max_weights``
+    for a model you trust that is larger. Any failure raises ValueError naming
+    the file.
     """
     path = Path(path)
-    schema = _schema(path)
+    schema = _schema(path, max_bytes=_BYTES_PER_WEIGHT * max_weights + _OTHER_BYTES)
     top = f"{schema.get('__module__')}.{schema.get('__class__')}"
     if top != MODEL_TYPE:
         raise ValueError(f"{path} holds a {top}, not a model saved with sgdclf.save.")
@@ -122,8 +137,6 @@ def load(path):
     try:
         untrusted = skops_io.get_untrusted_types(file=path)
         model = skops_io.load(path, trusted=untrusted)
-    except MemoryError:
-        raise
     except Exception as exc:  # a corrupt file can fail anywhere in skops
         raise ValueError(
             f"{path} is not a readable sgdclf model ({type(exc).__name__}: {exc})."
@@ -132,20 +145,41 @@ def load(path):
         raise ValueError(f"{path} does not hold an SGDLogisticClassifier.")
     try:
         check_state(model)
-    except ValueError as exc:
+        n_weights = (
+            model.coef_.shape[0] * model.coef_.shape[1]
+            if ("coef_" in vars(model))
+            else 0
+        )
+    except (ValueError, TypeError, OverflowError) as exc:
         raise ValueError(f"{path} holds an inconsistent model: {exc}.") from None
+    if n_weights > max_weights:
+        raise ValueError(
+            f"{path} declares {n_weights:,} weights per array, more than "
+            f"max_weights={max_weights:,}; pass a larger max_weights if you "
+            "trust the file."
+        )
     return model
 
 
-def _schema(path):
-    """The file's schema: the description of the objects it holds."""
+def _schema(path, max_bytes):
+    """The file's schema: the description of the objects it holds; refused
+    when the members would decompress to more than ``max_bytes`` in all
+    (zipfile stops a member at its declared size)."""
     try:
         with zipfile.ZipFile(path) as archive:
-            schema = json.loads(archive.read("schema.json"))
+            declared = sum(info.file_size for info in archive.infolist())
+            if declared <= max_bytes:
+                schema = json.loads(archive.read("schema.json"))
     except OSError:
         raise  # a missing or unreadable file, not bad content
     except Exception as exc:  # zipfile, zlib and json each have their own
         raise ValueError(f"{path} is not a skops file: {exc}") from None
+    if declared > max_bytes:
+        raise ValueError(
+            f"{path} would decompress to {declared:,} bytes, more than a model "
+            "of max_weights weights needs; pass a larger max_weights if you "
+            "trust the file."
+        )
     if not isinstance(schema, dict):
         raise ValueError(f"{path} is not a skops file: its schema is not an object.")
     return schema

@@ -163,16 +163,6 @@ def _check_finite(data, params, models, bad_rows, epoch):
         if row < 0:
             continue
         x = data.X[row]
-        if (
-            sp.issparse(x)
-            and not ((x.indices >= 0) & (x.indices < params.coef.shape[1])).all()
-        ):
-            # (The estimator checks X before training; this is the kernel's
-            # own check, for any other caller.)
-            raise ValueError(
-                f"Row {row} of X stores a column index outside 0 .. "
-                f"{params.coef.shape[1] - 1}: the CSR matrix is malformed."
-            )
         values = x.data if sp.issparse(x) else x
         if not np.isfinite(values).all():
             raise ValueError(

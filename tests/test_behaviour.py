@@ -472,3 +472,16 @@ def test_sparsified_model_still_rejects_nan_in_X(binary):
     X_bad[0, zero[0]] = np.nan  # ... multiplies nothing, so only X can tell
     with pytest.raises(ValueError, match="NaN"):
         clf.predict(X_bad)
+
+
+def test_float32_multinomial_probabilities_at_the_edge_of_its_range():
+    # Review of issue 10: softmax in float32 warned of overflow near 3e38.
+    X = np.eye(3, dtype=np.float32)
+    clf = SGDLogisticClassifier(multi_class="multinomial", max_iter=2, tol=None)
+    clf.fit(X, [0, 1, 2])
+    clf.coef_ = np.array([[1e38, 0, 0], [-1e38, 0, 0], [0, 0, 0]], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        proba = clf.predict_proba(np.array([[3.0, 0, 0]], dtype=np.float32))
+    assert proba.dtype == np.float32
+    assert_array_equal(proba, [[1.0, 0.0, 0.0]])

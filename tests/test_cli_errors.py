@@ -638,3 +638,32 @@ def test_a_message_with_newlines_is_printed_on_one_line(capsys, monkeypatch):
     monkeypatch.setattr(_cli, "_evaluate", explode)
     assert run("evaluate", "--model", "m", "d") == 2
     assert error_line(capsys, "evaluate").endswith("error: first second third")
+
+
+def test_unrecognized_arguments_name_the_command(tmp_path, capsys):
+    # Review of issue 10: argparse's error named the top-level command.
+    from sgdclf._cli import main
+
+    data = tmp_path / "d.svm"
+    data.write_text("1 1:1\n0 2:1\n")
+    assert main(["train", str(data), "--model", str(tmp_path / "m.skops"), "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "sgdclf train: error: unrecognized arguments: -q (see sgdclf train --help)"
+    ]
+
+
+def test_running_out_of_memory_is_one_line(tmp_path, capsys, monkeypatch):
+    from sgdclf import _cli
+
+    data = tmp_path / "d.svm"
+    data.write_text("1 1:1\n0 2:1\n")
+
+    def no_memory(args):
+        raise MemoryError("Unable to allocate 72.8 TiB")
+
+    monkeypatch.setattr(_cli, "_train", no_memory)
+    parser_run = _cli.main(["train", str(data), "--model", str(tmp_path / "m.skops")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert parser_run == 2
+    assert len(err) == 1 and err[0].startswith("sgdclf train: error: not enough memory")

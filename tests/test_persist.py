@@ -6,6 +6,7 @@ import zipfile
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_array_equal
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
@@ -272,3 +273,69 @@ def test_corrupted_files_raise_value_error_or_load_a_consistent_model(tmp_path, 
             check_state(loaded)
             loaded.predict_proba(X[:3])  # usable, whatever it predicts
     assert outcomes["refused"] >= 20
+
+
+def test_load_bounds_what_a_small_file_can_ask_for(tmp_path, data):
+    # Review of issue 10: a 1 KB file declaring 2**31 features loaded, and a
+    # 1 MB file of zeros decompressed to 1 GiB; a loaded model or load itself
+    # could then take the machine.
+    X, y = data
+    binary = y != "c"
+    model = SGDLogisticClassifier(penalty="l1", alpha=0.5, max_iter=2, tol=None)
+    model.fit(X[binary], y[binary])
+    path = tmp_path / "m.skops"
+    sgdclf.save(model, path)
+    assert sgdclf.load(path, max_weights=X.shape[1]).n_features_in_ == X.shape[1]
+    with pytest.raises(ValueError, match=r"declares 8 weights.*max_weights=7"):
+        sgdclf.load(path, max_weights=7)
+    bomb = tmp_path / "bomb.skops"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(bomb, "w") as out:
+        for name in source.namelist():
+            out.writestr(name, source.read(name), zipfile.ZIP_DEFLATED)
+        out.writestr("zeros.npy", bytes(8 * 2**20), zipfile.ZIP_DEFLATED)
+    assert bomb.stat().st_size < 100_000
+    sgdclf.load(bomb)  # 8 MiB is within the default bound
+    with pytest.raises(ValueError, match=rf"{bomb} would decompress.*max_weights"):
+        sgdclf.load(bomb, max_weights=1000)
+    giant = sp.csr_matrix((1, 2**31))
+    model.coef_ = giant
+    model.n_features_in_ = 2**31
+    for name in ("_l1_q", "_l1_u"):
+        delattr(model, name)
+    sgdclf.save(model, path)
+    assert path.stat().st_size < 20_000
+    with pytest.raises(ValueError, match=r"2,147,483,648 weights.*max_weights"):
+        sgdclf.load(path)
+
+
+@pytest.mark.parametrize("t", [2**63, 10**400, True, 2.0**60])
+def test_load_refuses_a_count_of_updates_no_float_holds(tmp_path, fitted, t):
+    path = _crafted(tmp_path, fitted, t_=t)
+    with pytest.raises(ValueError, match=rf"{path}.*t_"):
+        sgdclf.load(path)
+
+
+def test_check_state_names_non_string_attributes(fitted):
+    fitted.__dict__[123] = 1
+    fitted.__dict__["zzz"] = 2
+    with pytest.raises(ValueError, match="attribute names"):
+        check_state(fitted)
+
+
+@pytest.mark.parametrize(
+    "layout, field",
+    [
+        (dict(format="csv", label_column="a", columns=["a", "b"]), "columns"),
+        (dict(format="csv", label_column="label", columns=["b", "b"]), "columns"),
+        (dict(format="csv", label_column=True, columns=[]), "label_column"),
+        (dict(format="parquet"), "format"),
+        (dict(zero_based="yes"), "zero_based"),
+        (dict(extra=1), "unknown fields"),
+    ],
+)
+def test_load_refuses_a_command_line_layout_that_lies(tmp_path, data, layout, field):
+    X, y = data
+    model = SGDLogisticClassifier(max_iter=2, tol=None).fit(X[:, :2], y)
+    path = _crafted(tmp_path, model, sgdclf_input_=layout)
+    with pytest.raises(ValueError, match=rf"{path}.*sgdclf_input_.*{field}"):
+        sgdclf.load(path)
