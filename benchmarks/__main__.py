@@ -17,6 +17,8 @@ results.json, plots ratio.png and loss_vs_time.png):
    processes, and held-out log-loss per round against the in-memory fit.
 7. Start-up (startup.py): `import sgdclf` against importing SGDClassifier
    (time, peak RSS) and `sgdclf --help`, in fresh processes.
+8. Small data, many fits (small.py): per-epoch fit time on bundled data sets,
+   GridSearchCV, the fixed costs of a fit, one-row and 1,000-row predictions.
 """
 
 import argparse
@@ -44,6 +46,7 @@ from . import (
     datasets,
     distributed_bench,
     footprint,
+    small,
     startup,
     streaming,
 )
@@ -252,7 +255,7 @@ def write_atomic(path, text):
     os.replace(tmp, path)
 
 
-def report(info, args, rows, ttt, foot, extra_rows, stream, dask_result):
+def report(info, args, rows, ttt, foot, extra_rows, stream, dask_result, small_rows):
     return "\n".join(
         [
             '# sgdclf vs SGDClassifier(loss="log_loss")',
@@ -306,6 +309,12 @@ def report(info, args, rows, ttt, foot, extra_rows, stream, dask_result):
             "",
             distributed_bench.table(dask_result),
             "",
+            "## Small data, many fits",
+            "",
+            small.METHOD,
+            "",
+            small.table(small_rows),
+            "",
         ]
     )
 
@@ -319,7 +328,8 @@ def main(argv=None):
     parser.add_argument(
         "--only",
         default=None,
-        help="run fit-time cases whose name contains this (prints, writes no report)",
+        help="run fit-time cases whose name contains this, or 'small' for the "
+        "small-data section (prints, writes no report)",
     )
     args = parser.parse_args(argv)
 
@@ -331,6 +341,9 @@ def main(argv=None):
     def progress(what):
         print(f"[{time.perf_counter() - start:6.1f}s] {what}", flush=True)
 
+    if args.only == "small":
+        print("\n" + small.table(small.measure(progress)))
+        return
     rows = []
     for name, load, extra, ours_extra, target in cases(args.full):
         if args.only and args.only not in name:
@@ -372,6 +385,8 @@ def main(argv=None):
     dask_result = distributed_bench.measure(args.full)
     progress("start-up ...")
     start_up = startup.measure(args.full)
+    progress("small data, many fits ...")
+    small_rows = small.measure(progress)
     info = machine()
     print()
     print(convergence.table(ttt))
@@ -385,9 +400,11 @@ def main(argv=None):
     print(distributed_bench.table(dask_result))
     print()
     print(startup.table(start_up))
+    print()
+    print(small.table(small_rows))
     write_atomic(
         RESULTS / "report.md",
-        report(info, args, rows, ttt, foot, extra_rows, stream, dask_result)
+        report(info, args, rows, ttt, foot, extra_rows, stream, dask_result, small_rows)
         + startup.section(start_up),
     )
     write_atomic(
@@ -402,6 +419,7 @@ def main(argv=None):
                 streaming=stream,
                 dask=dask_result,
                 startup=start_up,
+                small=small_rows,
             ),
             indent=2,
         ),
