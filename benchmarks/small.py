@@ -272,7 +272,7 @@ def met(row):
     return row["ratio"] <= row["target"]
 
 
-def measure(progress=print, fits=30, grid_reps=(3, 1), fixed_reps=10, blocks=15):
+def measure(progress=print, fits=30, grid_reps=(3, 1), fixed_reps=30, blocks=25):
     """All rows; grid_reps: searches per estimator on breast cancer, digits."""
     rows = []
     # OpenBLAS threads on two busy cores make a 1,000-row predict_proba ~10x
