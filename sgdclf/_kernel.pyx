@@ -184,9 +184,15 @@ def py_sigmoid_and_loss(double p, double y):
     return s, loss
 
 
-def py_log_loss_gradient(double p, double y):
-    """d log_loss / d p = sigmoid(p) - y, as the kernel computes it."""
+cdef inline double log_loss_gradient(double p, double y) noexcept nogil:
+    """d log_loss / d p = sigmoid(p) - y: the step's g when the loss itself
+    is not tracked."""
     return sigmoid(p) - y
+
+
+def py_log_loss_gradient(double p, double y):
+    """Python wrapper of log_loss_gradient (the function the epoch calls)."""
+    return log_loss_gradient(p, y)
 
 
 cdef inline double softmax(const double* p, Py_ssize_t n, double* prob) noexcept nogil:
@@ -824,7 +830,7 @@ cdef void run_epoch(
                     state[m].loss_sum += loss
                     state[m].objective_sum += loss
                 else:
-                    g = sigmoid(margin[mi]) - y
+                    g = log_loss_gradient(margin[mi], y)
             if adagrad:
                 adagrad_step(
                     x, ind, nnz, g, sample_weight[i * p.weight_stride],
