@@ -400,11 +400,8 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         """
         coef = self.__dict__.get("coef_")
         if (
-            type(X) is not np.ndarray
-            or X.ndim != 2
-            or X.dtype not in _FLOAT_DTYPES
+            not _plain_X(X)
             or type(coef) is not np.ndarray
-            or X.shape[0] == 0
             or X.shape[1] != self.__dict__.get("n_features_in_")
             or "feature_names_in_" in self.__dict__
         ):
@@ -921,17 +918,26 @@ def _labels(y):
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _plain(X, y):
-    """X a C-contiguous float ndarray with rows and columns, y a 1-D integer
-    or boolean ndarray of as many labels: inputs scikit-learn's validation
-    would pass through unchanged (integer labels are always classes)."""
+def _plain_X(X):
+    """X a 2-D float32/float64 ndarray (not a subclass) with rows and columns:
+    scikit-learn's array checks would pass it through unchanged."""
     return (
         type(X) is np.ndarray
         and X.ndim == 2
         and X.dtype in _FLOAT_DTYPES
-        and X.flags.c_contiguous
         and X.shape[0] >= 1
         and X.shape[1] >= 1
+    )
+
+
+def _plain(X, y):
+    """A plain X (_plain_X) that is C-contiguous, as the kernel reads it, and
+    y a 1-D integer or boolean ndarray of as many labels: inputs fit's
+    validation would pass through unchanged (integer labels are always
+    classes)."""
+    return (
+        _plain_X(X)
+        and X.flags.c_contiguous
         and type(y) is np.ndarray
         and y.ndim == 1
         and y.dtype.kind in "iub"
