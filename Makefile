@@ -6,6 +6,9 @@
 #   make test-asan - a second virtual environment (.venv-asan) with the kernel
 #                 built under AddressSanitizer (build/asan), kernel-facing tests
 PYTHON ?= python3
+# What meson-python builds with (installed in every environment; the editable
+# install and the other builds run without build isolation).
+BUILD_TOOLS := "meson-python>=0.16" "meson>=1.1" ninja "cython>=3.0.10" numpy
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -21,7 +24,7 @@ $(BIN)/python:
 # (Re)install when the project definition changes. The editable install
 # rebuilds the Cython kernel on import when sources change.
 $(STAMP): $(BIN)/python pyproject.toml meson.build meson.options sgdclf/meson.build
-	$(BIN)/pip install --quiet "meson-python>=0.16" "meson>=1.1" ninja "cython>=3.0.10" numpy
+	$(BIN)/pip install --quiet $(BUILD_TOOLS)
 	$(BIN)/pip install --quiet --no-build-isolation --editable ".[test,bench]"
 	touch $(STAMP)
 
@@ -41,6 +44,25 @@ bench: $(STAMP)
 
 bench-full: $(STAMP)
 	$(BIN)/python -m benchmarks --full $(BENCH_ARGS)
+
+# ---------------------------------------------------------------- other builds
+# built_env ENV,BUILD_DIR,MESON_OPTIONS: a virtual environment ENV with the
+# package built (a regular, non-editable install: nothing rebuilds at import
+# time) in BUILD_DIR with extra meson options, and the test dependencies;
+# reinstalled whenever a source changes. ENV/.installed is its stamp.
+define built_env
+$(1)/bin/python:
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --upgrade pip
+
+$(1)/.installed: $(1)/bin/python pyproject.toml meson.build meson.options \
+                 $(wildcard sgdclf/*)
+	$(1)/bin/pip install --quiet $(BUILD_TOOLS)
+	PATH="$(abspath $(1)/bin):$$$$PATH" $(1)/bin/pip install --quiet \
+	    --no-build-isolation -Cbuild-dir=$(2) \
+	    $(foreach option,$(3),-Csetup-args=$(option)) ".[test]"
+	touch $(1)/.installed
+endef
 
 # ---------------------------------------------------------------- AddressSanitizer
 # The kernel built with -fsanitize=address into its own environment (a regular,
@@ -63,18 +85,7 @@ ASAN_TESTS ?= tests/test_inputs.py tests/test_multiclass.py tests/test_adagrad.p
               tests/test_cli_fuzz.py
 ASAN_OPTIONS_RUN := detect_leaks=0:halt_on_error=1:exitcode=66
 
-$(ASAN_BIN)/python:
-	$(PYTHON) -m venv $(ASAN_VENV)
-	$(ASAN_BIN)/python -m pip install --quiet --upgrade pip
-
-$(ASAN_STAMP): $(ASAN_BIN)/python pyproject.toml meson.build meson.options \
-               $(wildcard sgdclf/*)
-	$(ASAN_BIN)/pip install --quiet "meson-python>=0.16" "meson>=1.1" ninja \
-	    "cython>=3.0.10" numpy
-	PATH="$(abspath $(ASAN_BIN)):$$PATH" $(ASAN_BIN)/pip install --quiet \
-	    --no-build-isolation -Cbuild-dir=$(ASAN_BUILD) \
-	    -Csetup-args=-Db_sanitize=address ".[test]"
-	touch $(ASAN_STAMP)
+$(eval $(call built_env,$(ASAN_VENV),$(ASAN_BUILD),-Db_sanitize=address))
 
 test-asan: $(ASAN_STAMP)
 	@set -e; \
@@ -98,18 +109,7 @@ DEBUG_VENV  := .venv-debug
 DEBUG_BIN   := $(DEBUG_VENV)/bin
 DEBUG_STAMP := $(DEBUG_VENV)/.installed
 
-$(DEBUG_BIN)/python:
-	$(PYTHON) -m venv $(DEBUG_VENV)
-	$(DEBUG_BIN)/python -m pip install --quiet --upgrade pip
-
-$(DEBUG_STAMP): $(DEBUG_BIN)/python pyproject.toml meson.build meson.options \
-                $(wildcard sgdclf/*)
-	$(DEBUG_BIN)/pip install --quiet "meson-python>=0.16" "meson>=1.1" ninja \
-	    "cython>=3.0.10" numpy
-	PATH="$(abspath $(DEBUG_BIN)):$$PATH" $(DEBUG_BIN)/pip install --quiet \
-	    --no-build-isolation -Cbuild-dir=build/debug \
-	    -Csetup-args=-Dkernel_checks=true -Csetup-args=-Dopenmp=disabled ".[test]"
-	touch $(DEBUG_STAMP)
+$(eval $(call built_env,$(DEBUG_VENV),build/debug,-Dkernel_checks=true -Dopenmp=disabled))
 
 test-debug: $(DEBUG_STAMP)
 	@kernel="$$($(DEBUG_BIN)/python -I -c 'import sgdclf._kernel as k; \
