@@ -1,15 +1,18 @@
 """SGDLogisticClassifier: parameters, input validation, preparation, attributes.
 
-fit / partial_fit
-  1. validate   _validate_params (constraints), validate_data, labels
-  2. prepare    _prepare: label codes, class x sample weights, validation
-                split, starting weights and kernel state (copies)
-  3. train      _training.run_epochs: kernel epochs + stopping rules
-  4. attributes _commit: coef_, intercept_, t_, n_iter_ ... (only on success)
-"""
+fit / partial_fit, each step one method:
+  1. validate   _validate_params (constraints, by _fit_context), _check_options,
+                _validate_Xy, labels
+  2. prepare    _prepare -> _Fit: label codes, class x sample weights, the
+                validation split, the TrainingState to start from (copies;
+                see _state.py), the kernel's options, the stopping rules
+  3. run        _run: _training.run_epochs, kernel epochs + stopping rules
+  4. commit     _commit: coef_, intercept_, t_, n_iter_ and the optimiser
+                state's attributes (TrainingState.attributes), only on success"""
 
 import functools
 import warnings
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -35,7 +38,8 @@ from sklearn.utils.validation import (
 
 from . import _kernel
 from ._schedule import optimal_t0
-from ._training import Data, Parameters, Stopping, run_epochs
+from ._state import OPTIONAL_ATTRIBUTES, PAIRS, TrainingState, _dense
+from ._training import Data, Stopping, run_epochs
 
 
 class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
@@ -270,24 +274,24 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         with _all_or_nothing(self):
             X, y = self._validate_Xy(X, y, reset=True)
             classes, y_code = _labels(y)
-            warm = self.warm_start and hasattr(self, "coef_")
-            if warm:
+            if self.warm_start and hasattr(self, "coef_"):
                 if coef_init is None:
                     coef_init = _dense(self.coef_)
                 if intercept_init is None:
                     intercept_init = self.intercept_
-            self._train(
+            job = self._prepare(
                 X,
                 y,
                 classes,
+                y_code,
                 sample_weight,
                 max_iter=self.max_iter,
-                fresh=True,
+                resume=False,
                 coef_init=coef_init,
                 intercept_init=intercept_init,
-                warm=warm,
-                y_code=y_code,
             )
+            n_iter = self._run(job)
+            self._commit(classes, job.state, n_iter, X.shape[0], resume=False)
         if self.tol is not None and self.n_iter_ == self.max_iter:
             warnings.warn(
                 "Maximum number of iterations reached before convergence. "
@@ -343,7 +347,12 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
                     f"y contains labels {unknown.tolist()} that are not in "
                     f"classes {classes.tolist()}."
                 )
-            self._train(X, y, classes, sample_weight, max_iter=1, fresh=fresh)
+            y_code = np.searchsorted(classes, y).astype(np.int32)
+            job = self._prepare(
+                X, y, classes, y_code, sample_weight, max_iter=1, resume=not fresh
+            )
+            n_iter = self._run(job)
+            self._commit(classes, job.state, n_iter, X.shape[0], resume=not fresh)
         return self
 
     def decision_function(self, X):
@@ -562,27 +571,32 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
 
     # ------------------------------------------------------------ 2. prepare
 
-    def _train(
+    def _prepare(
         self,
         X,
         y,
         classes,
+        y_code,
         sample_weight,
         *,
         max_iter,
-        fresh,
+        resume,
         coef_init=None,
         intercept_init=None,
-        warm=False,
-        y_code=None,
     ):
-        n_samples, n_features = X.shape
+        """Everything the epochs need, as a _Fit: the rows as the kernel
+        reads them (label codes, class x sample weights, the early-stopping
+        split), the TrainingState to start from (copies: the estimator is
+        untouched until _commit), the kernel's options and the stopping rules.
+        ``resume`` continues the fitted state (partial_fit); otherwise a new
+        fit starts from coef_init / intercept_init."""
+        n_features = X.shape[1]
         if len(classes) < 2:
             raise ValueError(
                 "The training data must contain at least 2 classes; got "
                 f"{len(classes)} class: {list(classes)}."
             )
-        if not fresh:
+        if resume:
             try:
                 check_state(self)
             except ValueError as exc:
@@ -590,47 +604,29 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
                     f"The fitted state of this estimator is inconsistent ({exc}); "
                     "fit it again from scratch."
                 ) from None
-        if not fresh and n_features != self.coef_.shape[1]:
-            raise ValueError(
-                f"X has {n_features} features, but the model was trained with "
-                f"{self.coef_.shape[1]}."
-            )
-        dtype = X.dtype
-        if y_code is None:
-            y_code = np.searchsorted(classes, y).astype(np.int32)
-        if (
-            sample_weight is None
-            and self.class_weight is None
-            and not self.early_stopping
-        ):
-            # Every row weighs 1: the kernel takes a single weight for all rows.
-            weight = np.ones(1, dtype=dtype)
-        else:
-            weight = _check_sample_weight(
-                sample_weight,
-                X,
-                dtype=np.float64,
-                allow_all_zero_weights=self.early_stopping,
-            )
-            if self.class_weight is not None:  # (None would cost a pass over y)
-                # Not in place: weight may be the caller's sample_weight array.
-                weight = (
-                    weight
-                    * compute_class_weight(self.class_weight, classes=classes, y=y)[
-                        y_code
-                    ]
+            if n_features != self.coef_.shape[1]:
+                raise ValueError(
+                    f"X has {n_features} features, but the model was trained with "
+                    f"{self.coef_.shape[1]}."
                 )
-            weight = np.ascontiguousarray(weight, dtype=dtype)
-
+        dtype = X.dtype
+        weight = self._row_weights(X, y, classes, y_code, sample_weight)
         n_models = 1 if len(classes) == 2 else len(classes)
         multinomial = self.multi_class == "multinomial" and n_models > 1
-        params = self._starting_parameters(
-            n_models, n_features, dtype, fresh, coef_init, intercept_init, warm
+        # warm_start keeps some optimiser state of the previous fit (AdaGrad's).
+        previous = vars(self) if resume or self.warm_start else None
+        if previous is not None and "coef_" not in previous:
+            previous = None
+        state = TrainingState.start(
+            self,
+            n_models,
+            n_features,
+            dtype,
+            previous=previous,
+            resume=resume,
+            coef_init=coef_init,
+            intercept_init=intercept_init,
         )
-        if n_models == 1:
-            params.model_class = np.array([1], dtype=np.int32)
-        else:
-            params.model_class = np.arange(n_models, dtype=np.int32)
 
         validation = self._validation_split(y, weight) if self.early_stopping else None
         train_rows = None  # all rows
@@ -677,7 +673,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
                     held_out,
                     y_code[validation],
                     weight[validation],
-                    params,
+                    state,
                     self.average,
                     multinomial,
                 )
@@ -687,95 +683,33 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             seed = _seed_of(int(self.random_state))
         else:
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-
-        # -------------------------------------------------------- 3. train
-        n_iter = run_epochs(
-            data,
-            params,
-            options,
-            stopping,
-            rng=np.random.default_rng(seed),
-            shuffle=self.shuffle,
-            n_jobs=effective_n_jobs(self.n_jobs),
-            verbose=self.verbose,
+        return _Fit(
+            data=data, state=state, options=options, stopping=stopping, seed=seed
         )
 
-        # -------------------------------------------------------- 4. attributes
-        # As SGDClassifier, t_ counts every sample of every epoch (validation too).
-        t_start = 1.0 if fresh else self.t_
-        self._commit(
-            classes, params, int(n_iter.max()), t_start + n_iter.max() * n_samples
+    def _row_weights(self, X, y, classes, y_code, sample_weight):
+        """Each row's weight (sample_weight times class_weight) in X's dtype,
+        or a single 1 when every row weighs 1 (the kernel then reads one
+        number for all rows)."""
+        if (
+            sample_weight is None
+            and self.class_weight is None
+            and not self.early_stopping
+        ):
+            return np.ones(1, dtype=X.dtype)
+        weight = _check_sample_weight(
+            sample_weight,
+            X,
+            dtype=np.float64,
+            allow_all_zero_weights=self.early_stopping,
         )
-
-    def _starting_parameters(
-        self, n_models, n_features, dtype, fresh, coef_init, intercept_init, warm=False
-    ):
-        """Copies of the weights to train (the model is untouched until commit).
-
-        A fresh fit restarts the schedule (t = 1), as SGDClassifier does, also
-        under warm_start; but a warm AdaGrad fit keeps its sums of squared
-        gradients: from zero sums, every weight whose feature has not appeared
-        yet would take proximal steps of eta0 / sqrt(1e-8) and be wiped out.
-        """
-        averaging = bool(self.average)
-        l1 = self.penalty in ("l1", "elasticnet")
-        adagrad = self.learning_rate == "adagrad"
-        state = np.zeros(n_models, dtype=_kernel.MODEL_STATE_DTYPE)
-        state["t"] = 1.0 if fresh else self.t_
-        state["eta"] = self.eta0
-        empty = np.zeros((0, n_features), dtype=dtype)
-        if fresh:
-            coef = _initial(coef_init, (n_models, n_features), dtype, "coef_init")
-            state["intercept"] = _initial(
-                intercept_init, (n_models,), dtype, "intercept_init"
+        if self.class_weight is not None:  # (None would cost a pass over y)
+            # Not in place: weight may be the caller's sample_weight array.
+            weight = (
+                weight
+                * compute_class_weight(self.class_weight, classes=classes, y=y)[y_code]
             )
-            average_coef = np.zeros_like(coef) if averaging else empty
-            l1_q = np.zeros_like(coef) if l1 else empty
-            adagrad_g = np.zeros_like(coef) if adagrad else empty
-            previous_g = getattr(self, "_adagrad_g", None)
-            if (
-                adagrad
-                and warm
-                and previous_g is not None
-                and (previous_g.shape == coef.shape)
-            ):
-                adagrad_g = np.array(previous_g, dtype=dtype)
-                state["intercept_g"] = self._adagrad_intercept_g
-        else:
-            source = (
-                self._standard_coef if hasattr(self, "_standard_coef") else self.coef_
-            )
-            coef = np.array(_dense(source), dtype=dtype, order="C")
-            state["intercept"] = getattr(self, "_standard_intercept", self.intercept_)
-
-            def carried(array_name, state_field, scalar_name):
-                # The previous fit's per-weight array and per-model scalar of a
-                # feature, or zeros when it did not use the feature.
-                array = getattr(self, array_name, None)
-                if array is None or array.shape != coef.shape:
-                    return np.zeros_like(coef)
-                state[state_field] = getattr(self, scalar_name)
-                return np.array(array, dtype=dtype)
-
-            average_coef = (
-                carried("_average_coef", "average_intercept", "_average_intercept")
-                if averaging
-                else empty
-            )
-            l1_q = carried("_l1_q", "l1_u", "_l1_u") if l1 else empty
-            adagrad_g = (
-                carried("_adagrad_g", "intercept_g", "_adagrad_intercept_g")
-                if adagrad
-                else empty
-            )
-        return Parameters(
-            coef=coef,
-            average_coef=average_coef,
-            l1_q=l1_q,
-            adagrad_g=adagrad_g,
-            state=state,
-            model_class=None,
-        )
+        return np.ascontiguousarray(weight, dtype=X.dtype)
 
     def _validation_split(self, y, weight):
         """Boolean mask of the stratified early-stopping validation rows."""
@@ -799,45 +733,35 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         mask[val] = True
         return mask
 
+    # ------------------------------------------------------------ 3. run
+
+    def _run(self, job):
+        """The epochs (kernel + stopping rules): the epochs each model ran."""
+        return run_epochs(
+            job.data,
+            job.state,
+            job.options,
+            job.stopping,
+            rng=np.random.default_rng(job.seed),
+            shuffle=self.shuffle,
+            n_jobs=effective_n_jobs(self.n_jobs),
+            verbose=self.verbose,
+        )
+
     # ------------------------------------------------------------ 4. attributes
 
-    def _commit(self, classes, params, n_iter, t):
-        state = params.state
-        dtype = params.coef.dtype
-        self.classes_ = classes
-        self.n_iter_ = n_iter
-        self.t_ = float(t)
-        if self.penalty in ("l1", "elasticnet"):
-            self._l1_q = params.l1_q
-            self._l1_u = state["l1_u"].copy()
-        if self.learning_rate == "adagrad":
-            self._adagrad_g = params.adagrad_g
-            self._adagrad_intercept_g = state["intercept_g"].copy()
-        else:
-            self.__dict__.pop("_adagrad_g", None)
-            self.__dict__.pop("_adagrad_intercept_g", None)
-        standard_intercept = state["intercept"].astype(dtype)
-        if self.average:
-            self._standard_coef = params.coef
-            self._standard_intercept = standard_intercept
-            self._average_coef = params.average_coef
-            self._average_intercept = state["average_intercept"].astype(dtype)
-            if self.average <= self.t_ - 1:
-                self.coef_ = self._average_coef
-                self.intercept_ = self._average_intercept
-            else:
-                self.coef_ = self._standard_coef
-                self.intercept_ = self._standard_intercept
-        else:
-            for name in (
-                "_standard_coef",
-                "_standard_intercept",
-                "_average_coef",
-                "_average_intercept",
-            ):
-                self.__dict__.pop(name, None)
-            self.coef_ = params.coef
-            self.intercept_ = standard_intercept
+    def _commit(self, classes, state, n_iter, n_samples, *, resume):
+        """The fitted attributes, from the trained state. As SGDClassifier,
+        t_ counts every sample of every epoch (validation rows too)."""
+        t_start = self.t_ if resume else 1.0
+        n_iter = int(n_iter.max())
+        for name in OPTIONAL_ATTRIBUTES:  # (of pieces this fit did not use)
+            self.__dict__.pop(name, None)
+        self.__dict__.update(
+            state.attributes(self, t=t_start + n_iter * n_samples),
+            classes_=classes,
+            n_iter_=n_iter,
+        )
 
     def _log_proba(self, scores):
         """Log-probabilities from scores, in float64 (then scores' dtype).
@@ -855,6 +779,17 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         return log_p.astype(scores.dtype, copy=False)
 
 
+@dataclass
+class _Fit:
+    """A prepared fit: what run_epochs takes."""
+
+    data: Data
+    state: TrainingState
+    options: dict
+    stopping: Stopping
+    seed: int
+
+
 class _ValidationScore:
     """Weighted accuracy on the held-out rows of a unit of models.
 
@@ -863,21 +798,17 @@ class _ValidationScore:
     the argmax over classes.
     """
 
-    def __init__(self, X, y_code, weight, params, average, multinomial):
+    def __init__(self, X, y_code, weight, state, average, multinomial):
         self.X = X
         self.y_code = y_code
         self.weight = weight
-        self.params = params
+        self.state = state
         self.average = average
         self.multinomial = multinomial
 
     def __call__(self, unit):
-        p = self.params
-        st = p.state[unit]
-        if self.average and st["t"][0] - 1 >= self.average:
-            w, b = p.average_coef[unit], st["average_intercept"]
-        else:
-            w, b = p.coef[unit], st["intercept"]
+        p = self.state
+        w, b = p.in_use(unit, self.average)
         scores = np.asarray(self.X @ w.T) + b
         if self.multinomial:
             predicted = p.model_class[unit][np.argmax(scores, axis=1)]
@@ -983,50 +914,13 @@ def _check_csr(X):
         )
 
 
-def _dense(coef):
-    return coef.toarray() if sp.issparse(coef) else coef
-
-
-def _initial(value, shape, dtype, name):
-    """Starting array: zeros, or ``value`` checked against ``shape``."""
-    if value is None:
-        return np.zeros(shape, dtype=dtype)
-    value = np.array(_dense(value), dtype=dtype, order="C")
-    if value.size == int(np.prod(shape)) and (
-        value.shape == shape or shape[0] == 1 or (len(shape) == 1 and value.ndim == 0)
-    ):
-        value = value.reshape(shape)
-    if value.shape != shape:
-        raise ValueError(
-            f"{name} has shape {value.shape}; expected {shape} for this data."
-        )
-    if not np.isfinite(value).all():
-        raise ValueError(f"{name} contains NaN or infinity.")
-    return value
-
-
 # ---------------------------------------------------------------- fitted state
 
 # Everything fit and partial_fit leave on the estimator, by shape: "w" is
 # (n_models, n_features) of coef_'s dtype, "b" (n_models,) of a float dtype.
-# Required when fitted; the optional pairs are written together by _commit.
+# Required when fitted; the optional ones (_state.OPTIONAL_ATTRIBUTES) come in
+# pairs, written together by _commit.
 _REQUIRED_STATE = ("classes_", "coef_", "intercept_", "n_iter_", "t_", "n_features_in_")
-_OPTIONAL_STATE = {
-    "_l1_q": "w",
-    "_l1_u": "b",
-    "_adagrad_g": "w",
-    "_adagrad_intercept_g": "b",
-    "_standard_coef": "w",
-    "_standard_intercept": "b",
-    "_average_coef": "w",
-    "_average_intercept": "b",
-}
-_PAIRS = (
-    ("_l1_q", "_l1_u"),
-    ("_adagrad_g", "_adagrad_intercept_g"),
-    ("_standard_coef", "_standard_intercept"),
-    ("_average_coef", "_average_intercept"),
-)
 # How the command line read the training files (predict reads the same way).
 _CLI_INPUT = "sgdclf_input_"
 _OTHER_STATE = ("feature_names_in_", "_metadata_request", _CLI_INPUT)
@@ -1051,12 +945,14 @@ def check_state(model):
         set(state)
         - set(params)
         - set(_REQUIRED_STATE)
-        - set(_OPTIONAL_STATE)
+        - set(OPTIONAL_ATTRIBUTES)
         - set(_OTHER_STATE)
     )
     if unknown:
         raise ValueError(f"unexpected attributes {unknown}")
-    present = [name for name in (*_REQUIRED_STATE, *_OPTIONAL_STATE) if name in state]
+    present = [
+        name for name in (*_REQUIRED_STATE, *OPTIONAL_ATTRIBUTES) if name in state
+    ]
     if not present:
         return
     missing = [name for name in _REQUIRED_STATE if name not in state]
@@ -1130,7 +1026,7 @@ def check_state(model):
         )
     if not np.isfinite(values).all():
         fail("coef_", "contains NaN or infinity")
-    for name, kind in (("intercept_", "b"), *_OPTIONAL_STATE.items()):
+    for name, kind in (("intercept_", "b"), *OPTIONAL_ATTRIBUTES.items()):
         if name not in state:
             continue
         a = state[name]
@@ -1144,7 +1040,7 @@ def check_state(model):
             fail(name, "contains NaN or infinity")
         if name.startswith("_adagrad") and (a < 0).any():
             fail(name, "must not be negative (sums of squares)")
-    for first, second in _PAIRS:
+    for first, second in PAIRS:
         if (first in state) != (second in state):
             fail(
                 first if first not in state else second,

@@ -38,18 +38,6 @@ class Data:
 
 
 @dataclass
-class Parameters:
-    """The models' weights and state; updated in place by the kernel."""
-
-    coef: np.ndarray  # (n_models, n_features)
-    average_coef: np.ndarray  # (n_models, n_features), or (0, n_features)
-    l1_q: np.ndarray  # (n_models, n_features), or (0, n_features)
-    adagrad_g: np.ndarray  # (n_models, n_features), or (0, n_features)
-    state: np.ndarray  # (n_models,) of _kernel.MODEL_STATE_DTYPE
-    model_class: np.ndarray  # (n_models,) int32 positive label code per model
-
-
-@dataclass
 class Stopping:
     max_iter: int
     tol: float | None
@@ -77,7 +65,7 @@ def held_out_mask(rows, fraction):
     return hashed < np.uint64(int(fraction * 2**32))
 
 
-def _kernel_epoch(data, params, options):
+def _kernel_epoch(data, state, options):
     """The kernel's epoch, called as ``epoch(models, order, n_threads)``,
     with everything else checked and bound once (a fit on small data runs
     thousands of short epochs; binding the arrays each time cost more than
@@ -92,12 +80,12 @@ def _kernel_epoch(data, params, options):
         **rows,
         y_code=data.y_code,
         sample_weight=data.sample_weight,
-        coef=params.coef,
-        average_coef=params.average_coef,
-        l1_q=params.l1_q,
-        adagrad_g=params.adagrad_g,
-        model_class=params.model_class,
-        state=params.state,
+        coef=state.coef,
+        average_coef=state.average_coef,
+        l1_q=state.l1_q,
+        adagrad_g=state.adagrad_g,
+        model_class=state.model_class,
+        state=state.scalars,
         options=options,
     )
     return runner.run
@@ -122,7 +110,7 @@ def _team_pays_off(data, n_models):
     return _kernel.team_threads_available() and n_models * work >= TEAM_MIN_WORK
 
 
-def _kernel_call_private(data, params, models, options, order):
+def _kernel_call_private(data, state, models, options, order):
     """One thread's kernel call on private copies of its models' rows.
 
     Threads that wrote to neighbouring rows of the shared arrays would share
@@ -130,28 +118,15 @@ def _kernel_call_private(data, params, models, options, order):
     more than the copies.
     """
 
-    def rows(a):
-        return a[models].copy() if a.shape[0] else a
-
-    private = Parameters(
-        coef=rows(params.coef),
-        average_coef=rows(params.average_coef),
-        l1_q=rows(params.l1_q),
-        adagrad_g=rows(params.adagrad_g),
-        state=params.state[models].copy(),
-        model_class=params.model_class[models],
-    )
+    private = state.models(models)
     bad_row = _kernel_epoch(data, private, options)(
         np.arange(models.shape[0], dtype=np.int64), order, 1
     )
-    for name in ("coef", "average_coef", "l1_q", "adagrad_g", "state"):
-        array = getattr(params, name)
-        if array.shape[0]:
-            array[models] = getattr(private, name)
+    state.put(models, private)
     return bad_row
 
 
-def _check_finite(data, params, models, bad_rows, epoch):
+def _check_finite(data, state, models, bad_rows, epoch):
     """Raise if an epoch met a non-finite margin or left non-finite weights.
 
     X is not scanned for NaN/inf before training: a NaN or infinity in a row
@@ -169,7 +144,7 @@ def _check_finite(data, params, models, bad_rows, epoch):
                 f"Input X contains NaN or infinity (row {row}); remove or impute "
                 "those values (e.g. with sklearn.impute.SimpleImputer)."
             )
-    if max(bad_rows) >= 0 or not _kernel.all_finite(params.coef, params.state, models):
+    if max(bad_rows) >= 0 or not _kernel.all_finite(state.coef, state.scalars, models):
         raise DivergenceError(
             f"Training diverged at epoch {epoch + 1}: the weights are no "
             "longer finite. Scale the features (e.g. with StandardScaler) "
@@ -177,7 +152,7 @@ def _check_finite(data, params, models, bad_rows, epoch):
         )
 
 
-def run_epochs(data, params, options, stopping, *, rng, shuffle, n_jobs, verbose):
+def run_epochs(data, state, options, stopping, *, rng, shuffle, n_jobs, verbose):
     """Train every model for up to ``stopping.max_iter`` epochs.
 
     The models stop in units: each one-vs-rest model alone, or all the models
@@ -185,7 +160,7 @@ def run_epochs(data, params, options, stopping, *, rng, shuffle, n_jobs, verbose
     sums). Returns an int array: the epochs each model ran. Raises ValueError
     naming the epoch if the weights stop being finite.
     """
-    n_models = params.coef.shape[0]
+    n_models = state.coef.shape[0]
     n_train = data.n_train
     n_iter = np.zeros(n_models, dtype=np.int64)
     if options["multinomial"]:
@@ -212,7 +187,7 @@ def run_epochs(data, params, options, stopping, *, rng, shuffle, n_jobs, verbose
     # With tol=None no rule can stop a model or lower eta: skip them (unless
     # verbose reports the values).
     watch = stopping.tol is not None or verbose
-    kernel = _kernel_epoch(data, params, options) if pool is None else None
+    kernel = _kernel_epoch(data, state, options) if pool is None else None
     models = np.concatenate([units[u] for u in active])
     # One buffer for every epoch's permutation (a fresh array per epoch costs
     # page faults on large data).
@@ -237,27 +212,27 @@ def run_epochs(data, params, options, stopping, *, rng, shuffle, n_jobs, verbose
                 groups = np.array_split(models, min(n_threads, models.shape[0]))
                 bad_rows = list(
                     pool.map(
-                        lambda g: _kernel_call_private(data, params, g, options, order),
+                        lambda g: _kernel_call_private(data, state, g, options, order),
                         groups,
                     )
                 )
             n_iter[models] = epoch + 1
-            _check_finite(data, params, models, bad_rows, epoch)
+            _check_finite(data, state, models, bad_rows, epoch)
             if not watch:
                 continue
             still_active = []
             for u in active:
                 unit = units[u]
-                st = params.state[unit]
+                st = state.scalars[unit]
                 if stopping.validation_score is not None:
                     value = stopping.validation_score(unit)
                 else:
                     value = st["objective_sum"].sum() / max(n_train, 1)
                 if verbose:
-                    _report(params, unit, n_train, value, stopping, start)
+                    _report(state, unit, n_train, value, stopping, start)
                 if rules[u].observe(value):
                     if stopping.adaptive and st["eta"][0] > ADAPTIVE_MIN_ETA:
-                        params.state["eta"][unit] /= ADAPTIVE_DIVISOR
+                        state.scalars["eta"][unit] /= ADAPTIVE_DIVISOR
                         rules[u].restart_count()
                     else:
                         if verbose:
@@ -278,9 +253,9 @@ def run_epochs(data, params, options, stopping, *, rng, shuffle, n_jobs, verbose
     return n_iter
 
 
-def _report(params, unit, n_train, value, stopping, start):
-    w = params.coef[unit]
-    st = params.state[unit]
+def _report(state, unit, n_train, value, stopping, start):
+    w = state.coef[unit]
+    st = state.scalars[unit]
     line = (
         f"Norm: {np.linalg.norm(w):.2f}, NNZs: {np.count_nonzero(w)}, "
         f"Bias: {st['intercept'][0]:.6f}, T: {st['t'][0] - 1:.0f}, "

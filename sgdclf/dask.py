@@ -23,8 +23,14 @@ from sklearn.metrics import log_loss
 from sklearn.utils import check_array, check_random_state, compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 
-from ._classifier import SGDLogisticClassifier, _dense, _initial
+from ._classifier import SGDLogisticClassifier
 from ._schedule import StoppingRule
+from ._state import (
+    TRAINED_ATTRIBUTES,
+    TrainingState,
+    average_in_use,
+    penalty_value,
+)
 from ._training import held_out_mask
 
 try:
@@ -33,20 +39,6 @@ try:
     import dask.dataframe as dd
 except ImportError as exc:  # pragma: no cover - the extra is missing
     raise ImportError('sgdclf.dask needs dask: pip install "sgdclf[dask]"') from exc
-
-# Fitted state that a local epoch changes and the mixing averages.
-_MIXED = (
-    "coef_",
-    "intercept_",
-    "_standard_coef",
-    "_standard_intercept",
-    "_average_coef",
-    "_average_intercept",
-    "_l1_q",
-    "_l1_u",
-    "_adagrad_g",
-    "_adagrad_intercept_g",
-)
 
 
 class DaskSGDLogisticClassifier(SGDLogisticClassifier):
@@ -200,26 +192,25 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
         if coef_init is None and intercept_init is None and not warm:
             return None
         if warm:  # each of the two defaults to the previous fit's, as in memory
-            coef_init = _dense(self.coef_) if coef_init is None else coef_init
+            coef_init = self.coef_ if coef_init is None else coef_init
             if intercept_init is None:
                 intercept_init = self.intercept_
         n_models = 1 if len(classes) == 2 else len(classes)
-        state = dict(
+        start = TrainingState.start(
+            self,
+            n_models,
+            n_features,
+            np.dtype(dtype),
+            previous=vars(self) if warm else None,
+            coef_init=coef_init,
+            intercept_init=intercept_init,
+        )
+        return dict(
+            start.attributes(self, t=1.0),
             classes_=classes,
             n_features_in_=n_features,
             n_iter_=0,
-            t_=1.0,
-            coef_=_initial(
-                coef_init, (n_models, n_features), np.dtype(dtype), "coef_init"
-            ),
-            intercept_=_initial(
-                intercept_init, (n_models,), np.dtype(dtype), "intercept_init"
-            ),
         )
-        if warm and self.learning_rate == "adagrad" and hasattr(self, "_adagrad_g"):
-            state["_adagrad_g"] = self._adagrad_g.copy()
-            state["_adagrad_intercept_g"] = self._adagrad_intercept_g.copy()
-        return state
 
     def decision_function(self, X):
         return self._blockwise(X, "decision_function")
@@ -478,7 +469,7 @@ def _mix(results, params):
     n = np.array([r["n"] for r in results], dtype=np.float64)
     weights = n / n.sum()
     state = dict(results[0]["state"])
-    for name in _MIXED:
+    for name in TRAINED_ATTRIBUTES:
         if name in state and state[name] is not None:
             state[name] = sum(
                 w * r["state"][name] for w, r in zip(weights, results, strict=True)
@@ -491,17 +482,17 @@ def _mix(results, params):
     state["t_"] = float(np.mean([r["state"]["t_"] for r in results]))
     # Each block chose coef_ (averaged or not) by its own t_: choose again.
     if "_average_coef" in state:
-        use_average = params["average"] and params["average"] <= state["t_"] - 1
+        use_average = average_in_use(params["average"], state["t_"])
         state["coef_"] = state["_average_coef" if use_average else "_standard_coef"]
         state["intercept_"] = state[
             "_average_intercept" if use_average else "_standard_intercept"
         ]
     coef = state["coef_"]
-    alpha, l1_ratio = params["alpha"], params["l1_ratio"]
-    share = {"l1": 1.0, "elasticnet": l1_ratio}.get(params["penalty"], 0.0)
-    l2 = 0.0 if params["penalty"] in (None, "l1") else 1.0 - share
-    penalty = alpha * (
-        0.5 * l2 * float(np.sum(coef**2)) + share * float(np.sum(np.abs(coef)))
+    penalty = penalty_value(
+        coef,
+        penalty=params["penalty"],
+        alpha=params["alpha"],
+        l1_ratio=params["l1_ratio"],
     )
     objective = sum(r["loss"] for r in results) / n.sum() + penalty
     if not np.all(np.isfinite(coef)) or not np.isfinite(objective):
