@@ -297,17 +297,24 @@ cdef inline void row_axpy(floating* w, double a, const floating* x,
 cdef inline void row_axpy_tracked(floating* w, double a, const floating* x,
                                   const index_t* ind, Py_ssize_t nnz,
                                   Lazy* lz) noexcept nogil:
-    """w += a * x, keeping the raw squared and absolute norms of w current."""
+    """w += a * x, keeping the raw squared and absolute norms of w current.
+
+    The norms' changes are summed in locals: w and lz may alias as far as the
+    compiler knows, so updating lz in the loop stored and reloaded both sums
+    for every coordinate (a chain of dependent memory round trips).
+    """
     cdef Py_ssize_t j, k
-    cdef double old, new
+    cdef double old, new, d_sq = 0.0, d_abs = 0.0
     cdef floating af = <floating>a
     for j in range(nnz):
         k = j if ind == NULL else ind[j]
         old = w[k]
         w[k] += af * x[j]
         new = w[k]
-        lz.sq_norm += new * new - old * old
-        lz.abs_norm += fabs(new) - fabs(old)
+        d_sq += new * new - old * old
+        d_abs += fabs(new) - fabs(old)
+    lz.sq_norm += d_sq
+    lz.abs_norm += d_abs
 
 
 cdef inline void average_compensate(floating* A, double c, const floating* x,
@@ -328,8 +335,8 @@ cdef void truncate_l1(floating* v, floating* q, floating* A, Lazy* lz, double u,
     when their feature next appears.
     """
     cdef Py_ssize_t j, k
-    cdef double s = lz.wscale
-    cdef double z, w_old, w_new
+    cdef double s = lz.wscale, avg_alpha = lz.avg_alpha
+    cdef double z, w_old, w_new, d_sq = 0.0, d_abs = 0.0
     for j in range(nnz):
         k = j if ind == NULL else ind[j]
         z = v[k]
@@ -347,10 +354,12 @@ cdef void truncate_l1(floating* v, floating* q, floating* A, Lazy* lz, double u,
         v[k] = <floating>(w_new / s)
         q[k] += <floating>(s * (v[k] - z))
         if averaging:
-            A[k] -= <floating>(lz.avg_alpha * (v[k] - z))
-        if track:
-            lz.sq_norm += <double>v[k] * v[k] - z * z
-            lz.abs_norm += fabs(v[k]) - fabs(z)
+            A[k] -= <floating>(avg_alpha * (v[k] - z))
+        if track:  # (in locals: see row_axpy_tracked)
+            d_sq += <double>v[k] * v[k] - z * z
+            d_abs += fabs(v[k]) - fabs(z)
+    lz.sq_norm += d_sq
+    lz.abs_norm += d_abs
 
 
 cdef void fold(floating* v, floating* A, Py_ssize_t n_features, Lazy* lz,
