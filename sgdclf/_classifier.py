@@ -190,6 +190,20 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         "multi_class": [StrOptions({"ovr", "multinomial"})],
     }
 
+    def _validate_params(self):
+        # A GridSearchCV fits clones with a handful of distinct parameter
+        # sets; checking each against the constraints costs ~70 us a fit. The
+        # outcome depends only on the values: remember the sets that passed
+        # when every value is an immutable scalar (so the key is the value).
+        key = _params_key(self)
+        if key is not None and key in _VALID_PARAMS:
+            return
+        super()._validate_params()
+        if key is not None:
+            if len(_VALID_PARAMS) >= 1024:
+                _VALID_PARAMS.clear()
+            _VALID_PARAMS.add(key)
+
     @classmethod
     def _get_param_names(cls):
         # scikit-learn reads __init__'s signature on every get_params and
@@ -874,6 +888,26 @@ def _plain(X, y):
         and y.dtype.kind in "iub"
         and y.shape[0] == X.shape[0]
     )
+
+
+# Parameter sets that passed _validate_params (see there).
+_VALID_PARAMS = set()
+_SCALAR_TYPES = (str, int, float, bool, type(None))
+
+
+def _params_key(estimator):
+    """The estimator's class and parameter values as a hashable key, or None
+    when a value is not a plain immutable scalar (a dict, a RandomState...).
+    Types are part of the key: True == 1, but the constraints tell them
+    apart."""
+    values = vars(estimator)
+    key = [type(estimator)]
+    for name in estimator._get_param_names():
+        value = values.get(name, values)  # (a missing one: not a scalar)
+        if type(value) not in _SCALAR_TYPES:
+            return None
+        key.append((type(value), value))
+    return tuple(key)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -485,3 +485,22 @@ def test_float32_multinomial_probabilities_at_the_edge_of_its_range():
         proba = clf.predict_proba(np.array([[3.0, 0, 0]], dtype=np.float32))
     assert proba.dtype == np.float32
     assert_array_equal(proba, [[1.0, 0.0, 0.0]])
+
+
+def test_remembered_valid_parameters_do_not_let_invalid_ones_through(binary):
+    """fit remembers parameter sets that passed validation (a grid search
+    fits clones of a few sets); a set that differs in one value, or only in
+    its type, is validated again."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = binary
+    SGDLogisticClassifier(alpha=0.1, fit_intercept=True).fit(X, y)
+    for bad in (dict(alpha=-0.1), dict(fit_intercept=1), dict(alpha="0.1")):
+        clf = SGDLogisticClassifier(**{"alpha": 0.1, "fit_intercept": True, **bad})
+        for _ in range(2):
+            with pytest.raises(InvalidParameterError):
+                clf.fit(X, y)
+    clf = SGDLogisticClassifier(alpha=0.1)
+    del clf.penalty  # (a subclass or __setstate__ gone wrong)
+    with pytest.raises(AttributeError):
+        clf.fit(X, y)
