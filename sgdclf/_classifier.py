@@ -17,7 +17,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import effective_n_jobs
 from scipy.special import expit, log_expit, log_softmax, logsumexp, softmax
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
@@ -756,9 +755,9 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             job.state,
             job.options,
             job.stopping,
-            rng=np.random.default_rng(job.seed),
+            seed=job.seed,
             shuffle=self.shuffle,
-            n_jobs=effective_n_jobs(self.n_jobs),
+            n_jobs=self.n_jobs,
             verbose=self.verbose,
         )
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import cpu_count
+from joblib import cpu_count, effective_n_jobs
 
 from . import _kernel
 from ._schedule import ADAPTIVE_DIVISOR, ADAPTIVE_MIN_ETA, StoppingRule
@@ -152,7 +152,7 @@ def _check_finite(data, state, models, bad_rows, epoch):
         )
 
 
-def run_epochs(data, state, options, stopping, *, rng, shuffle, n_jobs, verbose):
+def run_epochs(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose):
     """Train every model for up to ``stopping.max_iter`` epochs.
 
     The models stop in units: each one-vs-rest model alone, or all the models
@@ -176,7 +176,8 @@ def run_epochs(data, state, options, stopping, *, rng, shuffle, n_jobs, verbose)
         for _ in units
     ]
     active = list(range(len(units)))
-    n_threads = max(1, min(n_jobs, n_models))
+    # (joblib's effective_n_jobs costs ~7 us: only asked when it matters)
+    n_threads = 1 if n_models == 1 else max(1, min(effective_n_jobs(n_jobs), n_models))
     team = 1
     if options["multinomial"]:
         # The kernel splits each example's classes across a team of threads.
@@ -197,7 +198,6 @@ def run_epochs(data, state, options, stopping, *, rng, shuffle, n_jobs, verbose)
         order = np.arange(n_train, dtype=np.int64)
     else:
         order = data.train_rows
-    seeds = _Seeds(rng)
     # Views of the per-model scalars the stopping rules read and change.
     objective_sum = state.scalars["objective_sum"]
     eta = state.scalars["eta"]
@@ -208,7 +208,7 @@ def run_epochs(data, state, options, stopping, *, rng, shuffle, n_jobs, verbose)
             if verbose:
                 print(f"-- Epoch {epoch + 1}")
             if shuffle:
-                _kernel.shuffle_rows(order, data.train_rows, seeds.next())
+                _kernel.shuffle_rows(order, data.train_rows, seed, epoch)
             if pool is None:
                 bad_rows = [kernel(models, order, team)]
             else:
@@ -257,22 +257,6 @@ def run_epochs(data, state, options, stopping, *, rng, shuffle, n_jobs, verbose)
             pool.shutdown()
     n_iter[models] = epochs_run  # the units still active ran every epoch
     return n_iter
-
-
-class _Seeds:
-    """The seeds of the epochs' permutations, drawn from ``rng`` 64 at a time
-    (one draw costs ~3 us, as much as an epoch over 100 small rows; the
-    values are those of one draw per epoch)."""
-
-    def __init__(self, rng):
-        self.rng = rng
-        self.drawn = []
-
-    def next(self):
-        if not self.drawn:
-            self.drawn = self.rng.integers(2**63, size=64, dtype=np.uint64).tolist()
-            self.drawn.reverse()
-        return self.drawn.pop()
 
 
 def _report(state, unit, n_train, value, stopping, start):

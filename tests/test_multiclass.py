@@ -8,7 +8,7 @@ from reference_sgd import reference_linear_models
 from scipy.special import softmax
 from sklearn.datasets import load_digits, make_classification
 from sklearn.metrics import log_loss
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedShuffleSplit, train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from sgdclf import SGDLogisticClassifier, _kernel
@@ -238,12 +238,15 @@ def test_multinomial_early_stopping_scores_argmax_accuracy(multi, monkeypatch):
 
     monkeypatch.setattr(_classifier._ValidationScore, "__call__", spy)
     # 4 epochs: too few to stop (that takes n_iter_no_change=5).
-    SGDLogisticClassifier(
+    clf = SGDLogisticClassifier(
         multi_class="multinomial", early_stopping=True, random_state=0, max_iter=4
     ).fit(X, y)
-    # One score per epoch for the unit of all 4 models, an accuracy in [0, 1].
+    # One score per epoch for the unit of all 4 models: the last is the
+    # accuracy of the final model's argmax on the held-out rows.
     assert [n for n, _ in seen] == [4] * 4
-    assert all(0.5 < v <= 1 for _, v in seen)
+    split = StratifiedShuffleSplit(test_size=clf.validation_fraction, random_state=0)
+    _, held_out = next(split.split(X, y))
+    assert seen[-1][1] == np.mean(clf.predict(X[held_out]) == y[held_out])
 
 
 def test_multinomial_float32_and_sparse(multi):

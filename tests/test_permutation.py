@@ -37,3 +37,27 @@ def test_empty_and_single_row():
         out = np.empty_like(rows)
         _kernel.shuffle_rows(out, rows, 1)
         assert np.array_equal(out, rows)
+
+
+def test_the_epochs_of_a_fit_are_independent_permutations():
+    """A fit passes one seed and the epoch number: the epochs' permutations
+    differ, and over many epochs of one seed every position is equally
+    likely, as over many seeds."""
+    n, epochs = 6, 30_000
+    rows = np.arange(n, dtype=np.int64)
+    out = np.empty_like(rows)
+    first = np.empty_like(rows)
+    _kernel.shuffle_rows(first, None, 123, 0)
+    _kernel.shuffle_rows(out, None, 123, 0)
+    assert np.array_equal(first, out)
+    counts = np.zeros((n, n))
+    for epoch in range(epochs):
+        _kernel.shuffle_rows(out, None, 123, epoch)
+        counts[out, np.arange(n)] += 1
+    assert chisquare(counts.ravel()).pvalue > 1e-4
+    # Consecutive epochs are not the same permutation shifted or repeated.
+    big = [np.empty(1000, dtype=np.int64) for _ in range(3)]
+    for epoch, b in enumerate(big):
+        _kernel.shuffle_rows(b, None, 123, epoch)
+    assert not np.array_equal(big[0], big[1]) and not np.array_equal(big[1], big[2])
+    assert abs(np.corrcoef(big[0], big[1])[0, 1]) < 0.1
