@@ -37,8 +37,29 @@ from sklearn.utils.validation import (
 
 from . import _kernel
 from ._schedule import optimal_t0
-from ._state import OPTIONAL_ATTRIBUTES, PAIRS, TrainingState, _dense
-from ._training import Data, Stopping, run_epochs
+from ._state import OPTIONAL_ATTRIBUTES, PAIRS, TrainingState, _dense, l1_share
+from ._training import Data, Stopping, run_epochs, run_saga
+
+
+class _sgd_only:
+    """A method that exists for solver="sgd" only: with "saga", looking it
+    up raises AttributeError saying why (scikit-learn's tools, which look
+    for partial_fit, then see that the model cannot learn chunk by chunk).
+    scikit-learn's available_if would replace the reason by "has no
+    attribute"."""
+
+    def __init__(self, method):
+        self.method = method
+        functools.update_wrapper(self, method)
+
+    def __get__(self, obj, owner=None):
+        if obj is not None and obj.solver == "saga":
+            raise AttributeError(
+                f"solver='saga' cannot {self.method.__name__}: its gradient "
+                "memory holds one number per example of the whole data set. "
+                "Use fit, or solver='sgd' to train chunk by chunk."
+            )
+        return self.method.__get__(obj, owner)
 
 
 class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
@@ -128,6 +149,19 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         example is read once per epoch. With two classes both are the same
         binary logistic regression (``coef_`` of shape (1, n_features)): the
         two-class softmax of scores (0, p) is exactly the sigmoid of p.
+    solver : {"sgd", "saga"}, default="sgd"
+        "sgd": the schedules above, for streaming, ``partial_fit`` and one
+        pass over huge data. "saga": variance-reduced per-example steps
+        (Defazio, Bach & Lacoste-Julien 2014) that converge to the exact
+        minimiser of the same objective, mean weighted log loss + ``alpha``
+        times the penalty, which is LogisticRegression's model with
+        ``C = 1 / (alpha * n_samples)``. Its constant step comes from the data
+        (the largest squared row norm times sample weight, the intercept and
+        the L2 part); it keeps one gradient number per example and model.
+        ``tol`` is then scikit-learn's sag/saga criterion: stop when no weight
+        changed in an epoch by more than ``tol`` times the largest weight.
+        It does not use ``learning_rate``, ``eta0``, ``power_t``, ``average``
+        or ``early_stopping``, and cannot ``partial_fit``.
 
     Attributes
     ----------
@@ -187,6 +221,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         "warm_start": ["boolean"],
         "average": [Interval(Integral, 0, None, closed="neither"), "boolean"],
         "multi_class": [StrOptions({"ovr", "multinomial"})],
+        "solver": [StrOptions({"sgd", "saga"})],
     }
 
     def _validate_params(self):
@@ -236,6 +271,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         warm_start=False,
         average=False,
         multi_class="ovr",
+        solver="sgd",
     ):
         self.penalty = penalty
         self.alpha = alpha
@@ -257,6 +293,12 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         self.warm_start = warm_start
         self.average = average
         self.multi_class = multi_class
+        self.solver = solver
+
+    def __setstate__(self, state):
+        # Models saved before the solver parameter existed trained with SGD.
+        state.setdefault("solver", "sgd")
+        super().__setstate__(state)
 
     # ------------------------------------------------------------ public API
 
@@ -314,6 +356,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             )
         return self
 
+    @_sgd_only
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of SGD over the given examples, continuing the model.
@@ -522,6 +565,8 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
                 "alpha must be > 0 with learning_rate='optimal': the optimal "
                 "schedule's step is 1 / (alpha * t)."
             )
+        if self.solver == "saga":
+            self._check_saga_options()
         if partial and self.early_stopping:
             raise ValueError("early_stopping must be False with partial_fit.")
         if partial and self.class_weight == "balanced":
@@ -530,6 +575,25 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
                 "sees one chunk at a time. Compute the weights once with "
                 "sklearn.utils.compute_class_weight('balanced', classes=classes, "
                 "y=y) on (a sample of) all labels and pass them as a dict."
+            )
+
+    def _check_saga_options(self):
+        # (partial_fit is not available with saga: _can_partial_fit)
+        defaults = {"learning_rate": "optimal", "eta0": 0.01, "power_t": 0.5}
+        unused = [
+            f"{name}={getattr(self, name)!r}"
+            for name, default in defaults.items()
+            if getattr(self, name) != default
+        ]
+        if self.average:
+            unused.append(f"average={self.average!r}")
+        if self.early_stopping:
+            unused.append("early_stopping=True")
+        if unused:
+            raise ValueError(
+                f"solver='saga' does not use {', '.join(unused)}: its step size "
+                "comes from the data and it converges to the optimum itself. "
+                "Leave them at their defaults, or use solver='sgd'."
             )
 
     def _validate_Xy(self, X, y, *, reset):
@@ -673,6 +737,11 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             average_start=float(self.average),
             track_objective=track,
             multinomial=multinomial,
+            # The penalty as two strengths (SAGA's options).
+            l1=float(self.alpha) * l1_share(self.penalty, self.l1_ratio),
+            l2=0.0
+            if self.penalty is None
+            else float(self.alpha) * (1.0 - l1_share(self.penalty, self.l1_ratio)),
         )
         stopping = Stopping(
             max_iter=max_iter,
@@ -750,7 +819,8 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
 
     def _run(self, job):
         """The epochs (kernel + stopping rules): the epochs each model ran."""
-        return run_epochs(
+        run = run_saga if self.solver == "saga" else run_epochs
+        return run(
             job.data,
             job.state,
             job.options,

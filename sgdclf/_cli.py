@@ -341,6 +341,13 @@ def _params(items):
         SGDLogisticClassifier(**params)._validate_params()
     except (ValueError, TypeError) as exc:
         raise CommandError(f"--param: {exc}") from None
+    if params.get("solver") == "saga":
+        raise CommandError(
+            "--param solver=saga: the command line trains chunk by chunk, and "
+            "SAGA keeps a gradient for every example of the whole data set. "
+            "Load the data and use SGDLogisticClassifier(solver='saga').fit, "
+            "or train here with the default solver='sgd'."
+        )
     return params
 
 

@@ -1238,3 +1238,282 @@ def all_finite(const floating[:, ::1] coef, const ModelState[::1] state,
     with nogil:
         ok = rows_finite(coef, state, models)
     return ok
+
+
+# ---------------------------------------------------------------- SAGA
+# solver="saga" (Defazio, Bach & Lacoste-Julien 2014) minimises the same
+# objective as the SGD schedules aim at,
+#
+#     F(w, b) = 1/n sum_i s_i loss_i(w . x_i + b) + l2 / 2 |w|^2 + l1 |w|_1,
+#
+# with a constant step eta and a memory of each example's last gradient
+# scalar g_i (per model). At example i, with g the new scalar and
+# S = sum_k g_k x_k the memory's sum (before this step):
+#
+#     delta = g - g_i;  g_i = g
+#     w     = soft(c w - eta (delta x_i + S / n), eta l1),  c = 1 - eta l2
+#     b    -= eta (delta + S_b / n)
+#     S    += delta x_i;  S_b += delta
+#
+# The gradient's error is corrected by the memory, so the iterates converge to
+# the minimiser of F itself (SGD's decreasing steps stop short of it). On a CSR
+# row only the stored coordinates are stepped; a coordinate j a row does not
+# store has no delta term, so its L steps since it was last current are the
+# same affine map (c w - eta S_j / n, then the soft threshold) applied L times,
+# done when j is next read or at the end of the epoch (saga_catch_up):
+# in closed form with the tables c**L and sum_{t<L} c**t, or, when the L1
+# threshold makes the weight reach zero on the way, step by step until it does.
+
+cdef struct SagaOptions:
+    double step             # eta
+    double decay            # c = 1 - eta * l2
+    double l1_step          # eta * l1: the soft threshold
+    double inv_n            # 1 / n, n the rows the memory's sums are over
+    bint fit_intercept
+    bint multinomial
+    const double* decay_pow     # c**L, L = 0 .. n_order
+    const double* decay_sum     # sum_{t < L} c**t
+
+
+cdef inline double soft_threshold(double v, double tau) noexcept nogil:
+    if v > tau:
+        return v - tau
+    if v < -tau:
+        return v + tau
+    return 0.0
+
+
+cdef inline double saga_catch_up(double w, double s, Py_ssize_t lag,
+                                 const SagaOptions* o) noexcept nogil:
+    """w after ``lag`` steps with no gradient of its own: each step
+    w = soft(c w - a, tau) with a = eta * s / n, s its memory sum."""
+    cdef double a = o.step * s * o.inv_n, tau = o.l1_step, end
+    if lag <= 0:
+        return w
+    if tau == 0.0:
+        return o.decay_pow[lag] * w - a * o.decay_sum[lag]
+    # While w keeps its sign the map is affine (c w - a - tau above zero,
+    # c w - a + tau below) and its iterates move monotonically: if the end
+    # value has the start's sign, no step crossed zero.
+    if w > 0.0:
+        end = o.decay_pow[lag] * w - (a + tau) * o.decay_sum[lag]
+        if end >= 0.0:
+            return end
+    elif w < 0.0:
+        end = o.decay_pow[lag] * w - (a - tau) * o.decay_sum[lag]
+        if end <= 0.0:
+            return end
+    while lag > 0 and w != 0.0:
+        w = soft_threshold(o.decay * w - a, tau)
+        lag -= 1
+    if lag == 0 or fabs(a) <= tau:
+        return w  # (at zero with |a| <= tau, it stays there)
+    # From zero, the remaining steps move away on one side: affine again.
+    if a > 0.0:
+        return -(a - tau) * o.decay_sum[lag]
+    return -(a + tau) * o.decay_sum[lag]
+
+
+cdef inline void row_add(double* s, double a, const floating* x,
+                         const index_t* ind, Py_ssize_t nnz) noexcept nogil:
+    """s += a * x, s in double."""
+    cdef Py_ssize_t j
+    for j in range(nnz):
+        s[j if ind == NULL else ind[j]] += a * x[j]
+
+
+cdef Py_ssize_t saga_run(
+    const floating* data, const index_t* indices, const index_t* indptr,
+    Py_ssize_t row_stride, Py_ssize_t n_features,
+    const int32_t* y_code, const floating* sample_weight, Py_ssize_t weight_stride,
+    floating* coef, double* intercept, floating* memory, Py_ssize_t n_rows,
+    double* grad_sum, double* intercept_grad_sum, const int32_t* model_class,
+    const int64_t* models, Py_ssize_t n_models,
+    const int64_t* order, Py_ssize_t n_order, const SagaOptions* o,
+    double* margin, double* prob, double* b, double* sb, Py_ssize_t* last,
+    bint fill_memory,
+) noexcept nogil:
+    """One SAGA epoch of the listed models over the rows ``order``; returns
+    -1, or the row where it stopped (a non-finite margin, or a CSR column
+    index outside the width). ``margin``, ``prob``, ``b``, ``sb`` (one per
+    listed model) and ``last`` (one per feature, CSR) are scratch space.
+
+    ``fill_memory``: instead of stepping, set every visited example's memory
+    to its gradient at the current weights (and the sums to match), as SAGA
+    starts: from a good model (warm start) the first steps then stay there.
+    """
+    cdef Py_ssize_t r, i, mi, m, jj, j, nnz, bad = -1
+    cdef const floating* x
+    cdef const index_t* ind
+    cdef floating* w
+    cdef double* s
+    cdef double g, y, delta, eta = o.step, c = o.decay, tau = o.l1_step
+    cdef double inv_n = o.inv_n, v
+    cdef bint sparse = indices != NULL
+    for mi in range(n_models):
+        # The intercepts and their sums are written every example: kept here
+        # (not shared with the threads training other models).
+        b[mi] = intercept[models[mi]]
+        sb[mi] = intercept_grad_sum[models[mi]]
+    if sparse:
+        for j in range(n_features):
+            last[j] = 0
+    for r in range(n_order):
+        i = order[r]
+        if sparse:
+            x = data + indptr[i]
+            ind = indices + indptr[i]
+            nnz = indptr[i + 1] - indptr[i]
+            if not columns_within(ind, nnz, n_features):
+                bad = i
+                break
+            # Bring the row's coordinates up to date (r steps so far).
+            for jj in range(nnz if not fill_memory else 0):
+                j = ind[jj]
+                for mi in range(n_models):
+                    m = models[mi]
+                    coef[m * n_features + j] = <floating>saga_catch_up(
+                        coef[m * n_features + j], grad_sum[m * n_features + j],
+                        r - last[j], o)
+                last[j] = r + 1
+        else:
+            x = data + i * row_stride
+            ind = NULL
+            nnz = n_features
+        for mi in range(n_models):
+            margin[mi] = row_dot(coef + models[mi] * n_features, x, ind, nnz) + b[mi]
+        if not finite_values(margin, n_models):
+            bad = i
+            break
+        if o.multinomial:
+            softmax(margin, n_models, prob)
+        for mi in range(n_models):
+            m = models[mi]
+            y = 1.0 if y_code[i] == model_class[m] else 0.0
+            g = (prob[mi] if o.multinomial else sigmoid(margin[mi])) - y
+            g *= sample_weight[i * weight_stride]
+            delta = g - memory[m * n_rows + i]
+            memory[m * n_rows + i] = <floating>g
+            w = coef + m * n_features
+            s = grad_sum + m * n_features
+            if fill_memory:
+                row_add(s, delta, x, ind, nnz)
+                sb[mi] += delta
+                continue
+            if sparse:
+                for jj in range(nnz):
+                    j = ind[jj]
+                    v = c * w[j] - eta * (delta * x[jj] + s[j] * inv_n)
+                    w[j] = <floating>(soft_threshold(v, tau) if tau > 0.0 else v)
+                    s[j] += delta * x[jj]
+            else:
+                for j in range(n_features):
+                    v = c * w[j] - eta * (delta * x[j] + s[j] * inv_n)
+                    w[j] = <floating>(soft_threshold(v, tau) if tau > 0.0 else v)
+                    s[j] += delta * x[j]
+            if o.fit_intercept:
+                b[mi] -= eta * (delta + sb[mi] * inv_n)
+                sb[mi] += delta
+    if sparse and not fill_memory:
+        # Every coordinate current at the end of the epoch (also after a stop).
+        for j in range(n_features):
+            for mi in range(n_models):
+                m = models[mi]
+                coef[m * n_features + j] = <floating>saga_catch_up(
+                    coef[m * n_features + j], grad_sum[m * n_features + j],
+                    (r if bad >= 0 else n_order) - last[j], o)
+    for mi in range(n_models):
+        intercept[models[mi]] = b[mi]
+        intercept_grad_sum[models[mi]] = sb[mi]
+    return bad
+
+
+def _saga(
+    *, const floating[::1] values, const index_t[::1] indices,
+    const index_t[::1] indptr, bint sparse, Py_ssize_t n_rows,
+    const int32_t[::1] y_code, const floating[::1] sample_weight,
+    floating[:, ::1] coef, double[::1] intercept, floating[:, ::1] memory,
+    double[:, ::1] grad_sum, double[::1] intercept_grad_sum,
+    const int32_t[::1] model_class, const int64_t[::1] models,
+    const int64_t[::1] order, const double[::1] decay_pow,
+    const double[::1] decay_sum, double step, double l2, double l1,
+    bint fit_intercept, bint multinomial, bint fill_memory=False,
+):
+    cdef Py_ssize_t n_models = coef.shape[0], n_features = coef.shape[1]
+    cdef Py_ssize_t k, n_listed = models.shape[0], n_order = order.shape[0]
+    cdef Py_ssize_t bad = -1
+    cdef SagaOptions o
+    if n_models < 1 or n_features < 1:
+        raise ValueError(f"coef has shape {(n_models, n_features)}: no models")
+    if sparse:
+        check_indptr(indptr, min(values.shape[0], indices.shape[0]))
+        n_rows = indptr.shape[0] - 1
+    elif values.shape[0] != n_rows * n_features:
+        raise ValueError(
+            f"X has {values.shape[0]} values: not {n_rows} rows of {n_features}")
+    if y_code.shape[0] != n_rows:
+        raise ValueError(f"y_code has {y_code.shape[0]} labels for {n_rows} rows")
+    if sample_weight.shape[0] != 1 and sample_weight.shape[0] != n_rows:
+        raise ValueError(
+            f"sample_weight has {sample_weight.shape[0]} weights for {n_rows} rows")
+    if (intercept.shape[0] != n_models or intercept_grad_sum.shape[0] != n_models
+            or model_class.shape[0] != n_models
+            or grad_sum.shape[0] != n_models or grad_sum.shape[1] != n_features
+            or memory.shape[0] != n_models or memory.shape[1] != n_rows):
+        raise ValueError("the SAGA arrays do not have one row per model of "
+                         f"{n_features} features and {n_rows} examples")
+    if decay_pow.shape[0] <= n_order or decay_sum.shape[0] <= n_order:
+        raise ValueError("the decay tables are shorter than the epoch")
+    if n_listed < 1 or (multinomial and n_listed != n_models):
+        raise ValueError("models must list every model (multinomial) or some")
+    for k in range(n_listed):
+        if models[k] < 0 or models[k] >= n_models:
+            raise ValueError(f"models lists {models[k]}; there are {n_models}")
+    for k in range(n_order):
+        if order[k] < 0 or order[k] >= n_rows:
+            raise ValueError(f"order lists row {order[k]}; there are {n_rows}")
+    if n_order == 0:
+        return -1
+    if not (step > 0.0 and l2 >= 0.0 and l1 >= 0.0 and step * l2 < 1.0):
+        raise ValueError(f"step {step}, l2 {l2}, l1 {l1}: need step * l2 < 1")
+    o.step = step
+    o.decay = 1.0 - step * l2
+    o.l1_step = step * l1
+    o.inv_n = 1.0 / n_rows
+    o.fit_intercept = fit_intercept
+    o.multinomial = multinomial
+    o.decay_pow = &decay_pow[0]
+    o.decay_sum = &decay_sum[0]
+    scratch = np.empty(4 * n_listed)
+    cdef double[::1] sc = scratch
+    last_array = np.empty(n_features if sparse else 1, dtype=np.intp)
+    cdef Py_ssize_t[::1] last = last_array
+    with nogil:
+        bad = saga_run(
+            &values[0], &indices[0] if sparse else NULL,
+            &indptr[0] if sparse else NULL, 0 if sparse else n_features, n_features,
+            &y_code[0], &sample_weight[0], 1 if sample_weight.shape[0] > 1 else 0,
+            &coef[0, 0], &intercept[0], &memory[0, 0], n_rows,
+            &grad_sum[0, 0], &intercept_grad_sum[0], &model_class[0],
+            &models[0], n_listed, &order[0], n_order, &o,
+            &sc[0], &sc[n_listed], &sc[2 * n_listed], &sc[3 * n_listed], &last[0],
+            fill_memory)
+    return bad
+
+
+def saga_epoch(*, X=None, data=None, indices=None, indptr=None, **arrays):
+    """One SAGA epoch (see the section's comment) over the rows ``order`` for
+    the models ``models``, updating ``coef``, ``intercept``, ``memory``
+    ((n_models, n_rows), the last gradient scalars), ``grad_sum`` and
+    ``intercept_grad_sum`` in place (with ``fill_memory=True``, only the
+    last three: every example's gradient at the current weights). Dense
+    X: ``X=``; CSR: ``data=, indices=, indptr=``. Returns -1 or the row
+    where the epoch stopped."""
+    if X is not None:
+        if X.ndim != 2:
+            raise ValueError("X must be 2-D")
+        empty = np.zeros(0, dtype=np.int32)
+        return _saga(values=X.reshape(-1), indices=empty, indptr=empty,
+                     sparse=False, n_rows=X.shape[0], **arrays)
+    return _saga(values=data, indices=indices, indptr=indptr, sparse=True,
+                 n_rows=0, **arrays)

@@ -50,12 +50,17 @@ def average_in_use(average, t):
     return bool(average) and average <= t - 1
 
 
+def l1_share(penalty, l1_ratio):
+    """The share of alpha that goes to the L1 part of the penalty: 1 for
+    "l1", l1_ratio for "elasticnet", 0 for "l2" (and None)."""
+    return {"l1": 1.0, "elasticnet": l1_ratio}.get(penalty, 0.0)
+
+
 def penalty_value(coef, *, penalty, alpha, l1_ratio):
-    """alpha * ((1 - r) / 2 * |w|^2 + r * |w|_1), r the L1 share of the
-    penalty (1 for "l1", l1_ratio for "elasticnet", 0 for "l2"); 0 for None."""
+    """alpha * ((1 - r) / 2 * |w|^2 + r * |w|_1), r = l1_share; 0 for None."""
     if penalty is None:
         return 0.0
-    r = {"l1": 1.0, "elasticnet": l1_ratio, "l2": 0.0}[penalty]
+    r = l1_share(penalty, l1_ratio)
     w = _dense(coef)
     return alpha * (
         0.5 * (1.0 - r) * float(np.sum(np.square(w))) + r * float(np.sum(np.abs(w)))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from joblib import cpu_count, effective_n_jobs
+from sklearn.utils.extmath import row_norms
 
 from . import _kernel
 from ._schedule import ADAPTIVE_DIVISOR, ADAPTIVE_MIN_ETA, StoppingRule
@@ -273,3 +274,133 @@ def _report(state, unit, n_train, value, stopping, start):
         line += f", Validation score: {value:.6f}"
     print(line)
     print(f"Total training time: {time.perf_counter() - start:.2f} seconds.")
+
+
+# ---------------------------------------------------------------- SAGA
+
+
+def saga_step_size(X, sample_weight, *, l2, fit_intercept, multinomial):
+    """SAGA's constant step, 1 / (2 L + min(2 n l2, L)) (Defazio et al.
+    2014, as scikit-learn's saga): L bounds the curvature of any one
+    example's term, s_i * (|x_i|^2 + [fit_intercept]) times 1/4 (the
+    logistic loss's largest second derivative) or 1/2 (the softmax's,
+    Böhning's bound), plus l2. The sample weight counts (scikit-learn's
+    leaves it out, and a weight of 100 then diverges)."""
+    sq = row_norms(X, squared=True) + float(fit_intercept)
+    curvature = 0.5 if multinomial else 0.25
+    L = curvature * float(np.max(np.abs(sample_weight) * sq, initial=0.0)) + l2
+    if L <= 0.0:  # (every row zero, no intercept, no penalty: nothing to learn)
+        L = 1.0
+    return 1.0 / (2.0 * L + min(2.0 * X.shape[0] * l2, L))
+
+
+def run_saga(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose):
+    """SAGA epochs (the kernel's saga_epoch) until the largest change of a
+    weight in an epoch is at most ``tol`` times the largest weight (the
+    criterion of scikit-learn's sag and saga), or ``max_iter`` epochs.
+    Returns an int array: the epochs each model ran (all the same)."""
+    X = data.X
+    n_models, n_features = state.coef.shape
+    n_rows = X.shape[0]
+    multinomial = options["multinomial"]
+    l2, l1 = options["l2"], options["l1"]
+    step = saga_step_size(
+        X,
+        data.sample_weight,
+        l2=l2,
+        fit_intercept=options["fit_intercept"],
+        multinomial=multinomial,
+    )
+    if not np.isfinite(step) or step == 0.0:
+        sq = row_norms(X, squared=True)
+        row = (
+            int(np.flatnonzero(~np.isfinite(sq))[0])
+            if not np.isfinite(sq).all()
+            else -1
+        )
+        raise ValueError(
+            f"Input X contains NaN or infinity (row {row}), or values too large "
+            "to square; remove or impute them, or scale the features."
+            if row >= 0
+            else "The sample weights are too large for a step size; scale them down."
+        )
+    # c**L and sum_{t<L} c**t for the lagged steps of sparse coordinates.
+    decay_pow = (1.0 - step * l2) ** np.arange(n_rows + 1, dtype=np.float64)
+    decay_sum = np.concatenate(([0.0], np.cumsum(decay_pow[:-1])))
+    intercept = np.ascontiguousarray(state.scalars["intercept"], dtype=np.float64)
+    memory = np.zeros((n_models, n_rows), dtype=state.coef.dtype)
+    grad_sum = np.zeros((n_models, n_features), dtype=np.float64)
+    intercept_grad_sum = np.zeros(n_models, dtype=np.float64)
+    rows = (
+        dict(data=X.data, indices=X.indices, indptr=X.indptr)
+        if sp.issparse(X)
+        else dict(X=X)
+    )
+    arrays = dict(
+        **rows,
+        y_code=data.y_code,
+        sample_weight=data.sample_weight,
+        coef=state.coef,
+        intercept=intercept,
+        memory=memory,
+        grad_sum=grad_sum,
+        intercept_grad_sum=intercept_grad_sum,
+        model_class=state.model_class,
+        decay_pow=decay_pow,
+        decay_sum=decay_sum,
+        step=step,
+        l2=l2,
+        l1=l1,
+        fit_intercept=options["fit_intercept"],
+        multinomial=multinomial,
+    )
+    # One-vs-rest models are independent: with n_jobs, groups of them run in
+    # threads, each on its own rows of the arrays.
+    n_threads = 1
+    if not multinomial and n_models > 1:
+        n_threads = max(1, min(effective_n_jobs(n_jobs), n_models))
+    groups = np.array_split(np.arange(n_models, dtype=np.int64), n_threads)
+    pool = ThreadPoolExecutor(n_threads) if n_threads > 1 else None
+    order = np.arange(n_rows, dtype=np.int64)
+    epochs_run = 0
+
+    def run(models, fill_memory=False):
+        return _kernel.saga_epoch(
+            models=models, order=order, fill_memory=fill_memory, **arrays
+        )
+
+    def run_all(fill_memory=False):
+        if pool is None:
+            return [run(groups[0], fill_memory)]
+        return list(pool.map(lambda g: run(g, fill_memory), groups))
+
+    start = time.perf_counter()
+    try:
+        # SAGA starts with every example's gradient at the starting weights.
+        _check_finite(data, state, np.arange(n_models), run_all(True), 0)
+        for epoch in range(stopping.max_iter):
+            if shuffle:
+                _kernel.shuffle_rows(order, None, seed, epoch)
+            previous = state.coef.copy(), intercept.copy()
+            bad_rows = run_all()
+            epochs_run = epoch + 1
+            state.scalars["intercept"] = intercept
+            _check_finite(data, state, np.arange(n_models), bad_rows, epoch)
+            change = max(
+                np.max(np.abs(state.coef - previous[0])),
+                np.max(np.abs(intercept - previous[1])),
+            )
+            largest = max(np.max(np.abs(state.coef)), np.max(np.abs(intercept)))
+            if verbose:
+                print(
+                    f"-- Epoch {epoch + 1}: largest change {change:.3g}, largest "
+                    f"weight {largest:.3g}, {time.perf_counter() - start:.2f} s"
+                )
+            if stopping.tol is not None and change <= stopping.tol * largest:
+                if verbose:
+                    print(f"Convergence after {epoch + 1} epochs")
+                break
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return np.full(n_models, epochs_run, dtype=np.int64)

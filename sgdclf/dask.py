@@ -66,6 +66,13 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
         previous fit) give the starting model, as in SGDLogisticClassifier.
         """
         self._check_options(partial=False, validate_params=True)
+        if self.solver != "sgd":
+            raise ValueError(
+                f"DaskSGDLogisticClassifier trains with solver='sgd' only (got "
+                f"solver={self.solver!r}): SAGA's gradient memory and its "
+                "sums are per example and do not mix across blocks. Use "
+                "SGDLogisticClassifier(solver='saga') on data that fits in memory."
+            )
         columns = list(X.columns) if isinstance(X, dd.DataFrame) else None
         X, y, sample_weight = _row_blocks(X, y, sample_weight)
         dtype = _training_dtype(X.dtype)

@@ -563,7 +563,9 @@ def test_main_restores_the_sigterm_handler(tmp_path):
 @pytest.mark.parametrize(
     "args, command, message",
     [
-        (["train", "--param", "solver=sag"], "train", "--param 'solver=sag'"),
+        (["train", "--param", "kernel=rbf"], "train", "--param 'kernel=rbf'"),
+        (["train", "--param", "solver=sag"], "train", "'solver' parameter"),
+        (["train", "--param", "solver=saga"], "train", "solver=saga: the command"),
         (["train", "--param", "nonsense"], "train", "--param 'nonsense'"),
         (["train", "--param", "alpha=-1"], "train", "'alpha' parameter"),
         (["train", "--param", "learning_rate=sometimes"], "train", "learning_rate"),

@@ -40,6 +40,8 @@ ESTIMATORS = [
         penalty="elasticnet",
         average=True,
     ),
+    SGDLogisticClassifier(solver="saga"),
+    SGDLogisticClassifier(solver="saga", multi_class="multinomial", penalty="l1"),
 ]
 
 

@@ -102,6 +102,9 @@ def test_bad_inputs(client, data):
         DaskSGDLogisticClassifier(max_iter=2).fit(Xd, yd)
     with pytest.raises(TypeError, match="dask array"):
         DaskSGDLogisticClassifier().fit(X_tr, y_tr)
+    Xd, yd = blocks(client, X_tr, y_tr)
+    with pytest.raises(ValueError, match="solver='sgd' only"):
+        DaskSGDLogisticClassifier(solver="saga").fit(Xd, yd)
 
 
 def test_sgdlogisticclassifier_inside_dask_ml_incremental(client, data):
