@@ -87,10 +87,16 @@ cdef double ADAGRAD_EPS_C = ADAGRAD_EPS
 
 
 cdef struct Options:
-    # Options shared by all models; built from a dict of the same names.
-    int penalty
+    # Options shared by all models, read once per fit from the Python side's
+    # options dict (read_options). The penalty arrives as a code and leaves as
+    # numbers, so the loop never asks which penalty it has:
+    bint has_l1             # L1 or elasticnet: the cumulative L1 truncation
+    bint has_l2             # L2 or elasticnet: the weight decay
     double alpha
-    double l1_ratio
+    double l1_ratio         # share of alpha in the L1 part: 1 for L1, the
+    #                         l1_ratio option for elasticnet, 0 for L2 and none
+    double l1_strength      # alpha * l1_ratio
+    double l2_strength      # alpha * (1 - l1_ratio) with an L2 part, else 0
     int schedule
     double eta0
     double power_t
@@ -396,22 +402,42 @@ cdef void start_lazy(const floating* v, Py_ssize_t n_features, Lazy* lz) noexcep
     lz.penalty_abs_norm = lz.abs_norm
 
 
+# ---------------------------------------------------------------- options
+
+cdef int read_options(Options* opt, dict options) except -1:
+    """Fill ``opt`` from the options dict (keys: penalty, alpha, l1_ratio,
+    schedule, eta0, power_t, optimal_init, fit_intercept, average_start,
+    track_objective, multinomial), turning the penalty into numbers once, as
+    scikit-learn's _plain_sgd does before its loop."""
+    cdef int penalty = options["penalty"]
+    if penalty not in (PENALTY_NONE, PENALTY_L1, PENALTY_L2, PENALTY_ELASTICNET):
+        raise ValueError(f"unknown penalty code {penalty}")
+    opt.schedule = options["schedule"]
+    if opt.schedule not in (SCHEDULE_CONSTANT, SCHEDULE_OPTIMAL, SCHEDULE_INVSCALING,
+                            SCHEDULE_ADAPTIVE, SCHEDULE_ADAGRAD):
+        raise ValueError(f"unknown schedule code {opt.schedule}")
+    opt.alpha = options["alpha"]
+    opt.has_l1 = penalty == PENALTY_L1 or penalty == PENALTY_ELASTICNET
+    opt.has_l2 = penalty == PENALTY_L2 or penalty == PENALTY_ELASTICNET
+    if penalty == PENALTY_ELASTICNET:
+        opt.l1_ratio = options["l1_ratio"]
+    elif penalty == PENALTY_L1:
+        opt.l1_ratio = 1.0
+    else:
+        opt.l1_ratio = 0.0
+    opt.l1_strength = opt.alpha * opt.l1_ratio
+    opt.l2_strength = opt.alpha * (1.0 - opt.l1_ratio) if opt.has_l2 else 0.0
+    opt.eta0 = options["eta0"]
+    opt.power_t = options["power_t"]
+    opt.optimal_init = options["optimal_init"]
+    opt.fit_intercept = options["fit_intercept"]
+    opt.average_start = options["average_start"]
+    opt.track_objective = options["track_objective"]
+    opt.multinomial = options["multinomial"]
+    return 0
+
+
 # ---------------------------------------------------------------- penalties
-
-cdef inline double l1_share(const Options* opt) noexcept nogil:
-    """Share of alpha that goes to the L1 part of the penalty."""
-    if opt.penalty == PENALTY_ELASTICNET:
-        return opt.l1_ratio
-    if opt.penalty == PENALTY_L1:
-        return 1.0
-    return 0.0
-
-
-cdef inline double l2_strength(const Options* opt) noexcept nogil:
-    if opt.penalty == PENALTY_L2 or opt.penalty == PENALTY_ELASTICNET:
-        return opt.alpha * (1.0 - l1_share(opt))
-    return 0.0
-
 
 cdef inline double penalty_of(const floating* w, Py_ssize_t n_features,
                               const Options* opt) noexcept nogil:
@@ -421,7 +447,7 @@ cdef inline double penalty_of(const floating* w, Py_ssize_t n_features,
     for j in range(n_features):
         sq += <double>w[j] * w[j]
         ab += fabs(w[j])
-    return 0.5 * l2_strength(opt) * sq + opt.alpha * l1_share(opt) * ab
+    return 0.5 * opt.l2_strength * sq + opt.l1_strength * ab
 
 
 # ---------------------------------------------------------------- one SGD step
@@ -445,24 +471,21 @@ cdef inline void sgd_step(
     ``vx`` is v . x, computed by the caller for the margin.
     """
     cdef double eta = step_size(opt, st)
-    cdef bint has_l1 = opt.penalty == PENALTY_L1 or opt.penalty == PENALTY_ELASTICNET
-    cdef bint has_l2 = opt.penalty == PENALTY_L2 or opt.penalty == PENALTY_ELASTICNET
     cdef bint averaging = opt.average_start > 0 and st.t >= opt.average_start
-    cdef double l1_ratio = l1_share(opt)
     cdef double decay, update, delta, mu, s, step, step_v
     cdef Py_ssize_t k
 
     if opt.track_objective:
         s = lz.wscale
         st.objective_sum += opt.alpha * (
-            (1.0 - l1_ratio) * 0.5 * s * s * lz.penalty_sq_norm
-            + l1_ratio * s * lz.penalty_abs_norm)
+            (1.0 - opt.l1_ratio) * 0.5 * s * s * lz.penalty_sq_norm
+            + opt.l1_ratio * s * lz.penalty_abs_norm)
 
     # Everything up to step_v is independent of g, so the CPU computes it
     # (the division included) while the margin's exp and sigmoid are in flight.
     step = -eta * sample_weight
-    if has_l2:
-        decay = 1.0 - (1.0 - l1_ratio) * eta * opt.alpha
+    if opt.has_l2:
+        decay = 1.0 - (1.0 - opt.l1_ratio) * eta * opt.alpha
         if decay < 0.0:
             decay = 0.0
         lz.wscale *= decay
@@ -475,7 +498,7 @@ cdef inline void sgd_step(
 
     if update != 0.0:
         delta = step_v * g
-        if opt.track_objective and has_l1:
+        if opt.track_objective and opt.has_l1:
             row_axpy_tracked(v, delta, x, ind, nnz, lz)
         else:
             if opt.track_objective:
@@ -488,8 +511,8 @@ cdef inline void sgd_step(
     if opt.fit_intercept:
         st.intercept += update
 
-    if has_l1:
-        st.l1_u += l1_ratio * eta * opt.alpha
+    if opt.has_l1:
+        st.l1_u += opt.l1_ratio * eta * opt.alpha
         truncate_l1(v, q, A, lz, st.l1_u, x, ind, nnz,
                     averaging and lz.avg_alpha != 0.0, opt.track_objective)
 
@@ -592,8 +615,8 @@ cdef inline void adagrad_catch_up(
     w0 = w[k]
     if w0 != 0.0:
         eta = opt.eta0 / sqrt(ADAGRAD_EPS_C + G[k])
-        shrink_stretch(fabs(w0), eta * opt.alpha * l1_share(opt),
-                       eta * l2_strength(opt), n, &end, &total)
+        shrink_stretch(fabs(w0), eta * opt.alpha * opt.l1_ratio,
+                       eta * opt.l2_strength, n, &end, &total)
         w[k] = <floating>(end if w0 > 0.0 else -end)
         if w0 < 0.0:
             total = -total
@@ -613,7 +636,7 @@ cdef inline void adagrad_step(
     A dense row (ind == NULL) touches every coordinate; ``last`` is then unused.
     """
     cdef double grad = g * sample_weight
-    cdef double l1 = opt.alpha * l1_share(opt), l2 = l2_strength(opt)
+    cdef double l1 = opt.l1_strength, l2 = opt.l2_strength
     cdef bint averaging = opt.average_start > 0 and st.t >= opt.average_start
     cdef double mu = 1.0 / (st.t - opt.average_start + 1.0) if averaging else 0.0
     cdef double gj, eta
@@ -733,7 +756,7 @@ cdef void run_epoch(
     cdef double xx = 0.0, y, g, lse = 0.0, loss
     cdef double* margin
     cdef bint averaging = opt.average_start > 0
-    cdef bint l1 = opt.penalty == PENALTY_L1 or opt.penalty == PENALTY_ELASTICNET
+    cdef bint l1 = opt.has_l1
     cdef bint adagrad = opt.schedule == SCHEDULE_ADAGRAD
     cdef bint need_xx = opt.track_objective and not l1 and not adagrad
     cdef floating* w
@@ -1003,7 +1026,7 @@ def _bind(
     check_extra("average_coef", average_coef.shape[0], average_coef.shape[1],
                 n_models, n_features, opt.average_start > 0)
     check_extra("l1_q", l1_q.shape[0], l1_q.shape[1], n_models, n_features,
-                opt.penalty == PENALTY_L1 or opt.penalty == PENALTY_ELASTICNET)
+                opt.has_l1)
     check_extra("adagrad_g", adagrad_g.shape[0], adagrad_g.shape[1], n_models,
                 n_features, opt.schedule == SCHEDULE_ADAGRAD)
     if sparse:
@@ -1061,7 +1084,7 @@ cdef class EpochRunner:
     def __init__(self, *, X=None, data=None, indices=None, indptr=None, y_code,
                  sample_weight, coef, average_coef, l1_q, adagrad_g, model_class,
                  state, dict options):
-        self.problem.opt = options  # (a dict of the Options fields)
+        read_options(&self.problem.opt, options)
         sparse = X is None
         if sparse:
             values, n_rows = data, 0

@@ -106,6 +106,8 @@ BROKEN = {
     "multinomial on some models only": lambda a: a.update(
         models=a["models"][:2].copy(), options=_options(multinomial=True)
     ),
+    "an unknown penalty code": lambda a: a.update(options=_options(penalty=7)),
+    "an unknown schedule code": lambda a: a.update(options=_options(schedule=0)),
 }
 DENSE_ONLY = {
     "X of another width than coef": lambda a: a.update(
