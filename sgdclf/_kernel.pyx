@@ -303,24 +303,22 @@ cdef inline void row_axpy(floating* w, double a, const floating* x,
 cdef inline void row_axpy_tracked(floating* w, double a, const floating* x,
                                   const index_t* ind, Py_ssize_t nnz,
                                   Lazy* lz) noexcept nogil:
-    """w += a * x, keeping the raw squared and absolute norms of w current.
-
-    The norms' changes are summed in locals: w and lz may alias as far as the
-    compiler knows, so updating lz in the loop stored and reloaded both sums
-    for every coordinate (a chain of dependent memory round trips).
-    """
+    """w += a * x, keeping the raw squared and absolute norms of w current."""
     cdef Py_ssize_t j, k
-    cdef double old, new, d_sq = 0.0, d_abs = 0.0
+    cdef double old, new
+    # (The norms are summed in locals: w's stores might alias lz's fields, so
+    # the compiler would otherwise store and reload them for every weight.)
+    cdef double sq_norm = lz.sq_norm, abs_norm = lz.abs_norm
     cdef floating af = <floating>a
     for j in range(nnz):
         k = j if ind == NULL else ind[j]
         old = w[k]
         w[k] += af * x[j]
         new = w[k]
-        d_sq += new * new - old * old
-        d_abs += fabs(new) - fabs(old)
-    lz.sq_norm += d_sq
-    lz.abs_norm += d_abs
+        sq_norm += new * new - old * old
+        abs_norm += fabs(new) - fabs(old)
+    lz.sq_norm = sq_norm
+    lz.abs_norm = abs_norm
 
 
 cdef inline void average_compensate(floating* A, double c, const floating* x,
@@ -342,7 +340,8 @@ cdef void truncate_l1(floating* v, floating* q, floating* A, Lazy* lz, double u,
     """
     cdef Py_ssize_t j, k
     cdef double s = lz.wscale, avg_alpha = lz.avg_alpha
-    cdef double z, w_old, w_new, d_sq = 0.0, d_abs = 0.0
+    cdef double sq_norm = lz.sq_norm, abs_norm = lz.abs_norm   # (see row_axpy_tracked)
+    cdef double z, w_old, w_new
     for j in range(nnz):
         k = j if ind == NULL else ind[j]
         z = v[k]
@@ -361,21 +360,21 @@ cdef void truncate_l1(floating* v, floating* q, floating* A, Lazy* lz, double u,
         q[k] += <floating>(s * (v[k] - z))
         if averaging:
             A[k] -= <floating>(avg_alpha * (v[k] - z))
-        if track:  # (in locals: see row_axpy_tracked)
-            d_sq += <double>v[k] * v[k] - z * z
-            d_abs += fabs(v[k]) - fabs(z)
-    lz.sq_norm += d_sq
-    lz.abs_norm += d_abs
+        if track:
+            sq_norm += <double>v[k] * v[k] - z * z
+            abs_norm += fabs(v[k]) - fabs(z)
+    lz.sq_norm = sq_norm
+    lz.abs_norm = abs_norm
 
 
 cdef void fold(floating* v, floating* A, Py_ssize_t n_features, Lazy* lz,
                bint averaging) noexcept nogil:
     """Write the lazy representation back into plain arrays (wscale = 1)."""
     cdef Py_ssize_t j
-    cdef double s = lz.wscale
+    cdef double s = lz.wscale, avg_alpha = lz.avg_alpha, avg_beta = lz.avg_beta
     if averaging:
         for j in range(n_features):
-            A[j] = <floating>((A[j] + lz.avg_alpha * v[j]) / lz.avg_beta)
+            A[j] = <floating>((A[j] + avg_alpha * v[j]) / avg_beta)
         lz.avg_alpha = 0.0
         lz.avg_beta = 1.0
     if s != 1.0:
@@ -633,7 +632,8 @@ cdef inline void adagrad_step(
 ) noexcept nogil:
     """One AdaGrad step of one model on the coordinates of a row (module doc).
 
-    A dense row (ind == NULL) touches every coordinate; ``last`` is then unused.
+    ``last``: lazy AdaGrad (CSR rows) records there the step each touched
+    weight is current up to; NULL when every step touches every weight.
     """
     cdef double grad = g * sample_weight
     cdef double l1 = opt.l1_strength, l2 = opt.l2_strength
@@ -679,21 +679,6 @@ cdef extern from "_team.h" nogil:
     void spin_barrier_wait(spin_barrier* b, int* local_sense)
 
 
-cdef struct Work:
-    # Scratch space of one epoch call.
-    Lazy* lazy              # per thread: n_models entries, own models used
-    double* vx              # per thread: v . x of the current row, per model
-    double* prob            # per thread: softmax of the current row's margins
-    # shared: w . x + b of the current row, per model, two rows used
-    # alternately by consecutive examples
-    double* margin
-    # shared, AdaGrad on sparse rows: (n_models, n_features) step up to which
-    # each weight is current; else NULL
-    double* last
-    spin_barrier* barrier   # shared by a team; NULL on one thread
-    Py_ssize_t* bad_row     # shared out: a row whose margin was not finite, or -1
-
-
 cdef struct Problem:
     # Everything an epoch reads and writes but the rows it visits and the
     # models it trains: bound once per fit by an EpochRunner, which checked
@@ -707,13 +692,44 @@ cdef struct Problem:
     const void* sample_weight   # one per row, or one for all rows
     Py_ssize_t weight_stride    # 1, or 0 when one sample weight serves every row
     void* coef                  # (n_models, n_features)
-    void* average_coef          # (n_models, n_features) or NULL when unused
-    void* l1_q                  # likewise
-    void* adagrad_g             # likewise
+    # The optimisers' per-weight arrays, (n_models, n_features), each NULL
+    # when the options do not use it:
+    void* average_coef          # averaging: the running average
+    void* l1_q                  # L1 part: the penalty each weight received
+    void* adagrad_g             # AdaGrad: the sums of squared gradients
     const int32_t* model_class  # positive label code per model
     ModelState* state           # per-model scalars
     Py_ssize_t n_models         # rows of coef and state
+    # AdaGrad on CSR rows: a weight missing from a row is brought up to date
+    # (adagrad_catch_up) when its column next appears, or at the end of the
+    # epoch; Epoch.last records the step up to which each weight is current.
+    bint lazy_adagrad
     Options opt
+
+
+cdef struct Epoch:
+    # One epoch call as one thread sees it: the call's rows and models and
+    # the scratch a team shares, the thread's role, and its own scratch.
+    const int64_t* order        # the rows to visit, in this order
+    Py_ssize_t n_order
+    const int64_t* models       # the models to train (rows of coef and state)
+    Py_ssize_t n_models
+    double* margin              # shared: w . x + b of the current row per model,
+    #                             two rows used alternately by consecutive rows
+    double* last                # shared, lazy AdaGrad: (n_models, n_features);
+    #                             else NULL
+    spin_barrier* barrier       # shared by a team; NULL on one thread
+    Py_ssize_t* bad_row         # shared out: a row the epoch stopped at, or -1
+    # The thread's role: it steps models[lo:hi]; the leader (the only thread,
+    # or rank 0 of a team) also reports the bad row and adds the multinomial
+    # loss, which the whole team computes alike.
+    Py_ssize_t lo
+    Py_ssize_t hi
+    bint leader
+    # The thread's own scratch, n_models entries each (models[lo:hi] used).
+    Lazy* lazy
+    double* vx                  # v . x of the current row, per model
+    double* prob                # softmax of the current row's margins
 
 
 cdef inline bint columns_within(const index_t* ind, Py_ssize_t nnz,
@@ -734,196 +750,260 @@ cdef inline bint finite_values(const double* a, Py_ssize_t n) noexcept nogil:
     return True
 
 
-cdef void run_epoch(
-    const floating* data, const index_t* indices, const Problem* p,
-    const int64_t* order, Py_ssize_t n_order,
-    const int64_t* models, Py_ssize_t n_models,
-    Work* work, Py_ssize_t lo, Py_ssize_t hi,
-) noexcept nogil:
-    """Train the listed models ``models[lo:hi]`` on the rows ``order``.
+cdef inline void prefetch_ahead(const floating* data, const index_t* indices,
+                                const Problem* p, const Epoch* ep,
+                                Py_ssize_t r) noexcept nogil:
+    """Prefetch the row PREFETCH_AHEAD visits after visit r; of CSR rows also
+    the row pointers of the one twice as far, so that its data can be
+    prefetched without waiting for them."""
+    cdef const index_t* indptr = <const index_t*>p.indptr
+    if r + PREFETCH_AHEAD < ep.n_order:
+        prefetch_row(data, indices, indptr, p.row_stride, ep.order[r + PREFETCH_AHEAD])
+        if indices != NULL and r + 2 * PREFETCH_AHEAD < ep.n_order:
+            prefetch_bytes(indptr + ep.order[r + 2 * PREFETCH_AHEAD],
+                           2 * sizeof(index_t))
 
-    One-vs-rest and binary calls train all listed models (lo=0, hi=n_models).
-    A multinomial epoch may run in a team of threads, each owning a slice of
-    the classes: every thread writes its classes' margins, waits for the team,
-    computes the same softmax normaliser from all margins, and steps its own
-    classes. The arithmetic per class is the same as on one thread.
-    """
-    cdef const Options* opt = &p.opt
-    cdef Py_ssize_t r, i, mi, m, j
-    cdef const floating* x
-    cdef const index_t* ind
+
+cdef inline Py_ssize_t row_at(const floating* data, const index_t* indices,
+                              const Problem* p, Py_ssize_t i, const floating** x,
+                              const index_t** ind) noexcept nogil:
+    """Row i as (x, ind, nnz): its values, their columns (NULL for a dense row,
+    whose nnz values are the columns 0 .. nnz - 1) and its number of values.
+    Returns nnz, or -1 when a CSR row stores a column outside [0, n_features)."""
+    cdef const index_t* indptr = <const index_t*>p.indptr
     cdef Py_ssize_t nnz
-    cdef double xx = 0.0, y, g, lse = 0.0, loss
-    cdef double* margin
-    cdef bint averaging = opt.average_start > 0
-    cdef bint l1 = opt.has_l1
-    cdef bint adagrad = opt.schedule == SCHEDULE_ADAGRAD
-    cdef bint need_xx = opt.track_objective and not l1 and not adagrad
+    if indices == NULL:
+        x[0] = data + i * p.row_stride
+        ind[0] = NULL
+        return p.row_stride
+    x[0] = data + indptr[i]
+    ind[0] = indices + indptr[i]
+    nnz = indptr[i + 1] - indptr[i]
+    return nnz if columns_within(ind[0], nnz, p.n_features) else -1
+
+
+cdef inline floating* model_row(floating* a, Py_ssize_t m,
+                                Py_ssize_t n_features) noexcept nogil:
+    """Model m's row of a (n_models, n_features) array; NULL for an unused one."""
+    return a + m * n_features if a != NULL else NULL
+
+
+cdef inline void catch_up_row(const index_t* ind, Py_ssize_t nnz,
+                              const Problem* p, const Epoch* ep, Py_ssize_t mi,
+                              floating* w) noexcept nogil:
+    """Lazy AdaGrad: bring model models[mi]'s weights that the row touches
+    through the steps they had no gradient in (all its weights when averaging
+    starts at this step), before the margin reads them."""
+    cdef Py_ssize_t j, m = ep.models[mi], n_features = p.n_features
+    cdef floating* A = model_row(<floating*>p.average_coef, m, n_features)
+    cdef const floating* G = model_row(<floating*>p.adagrad_g, m, n_features)
+    cdef double* last = ep.last + mi * n_features
+    cdef double t_to = p.state[m].t - 1.0
+    if p.state[m].t == p.opt.average_start:
+        for j in range(n_features):
+            adagrad_catch_up(w, A, G, last, j, t_to, &p.opt)
+    else:
+        for j in range(nnz):
+            adagrad_catch_up(w, A, G, last, ind[j], t_to, &p.opt)
+
+
+cdef inline void row_margins(const floating* x, const index_t* ind, Py_ssize_t nnz,
+                             const Problem* p, Epoch* ep,
+                             double* margin) noexcept nogil:
+    """margin[mi] = w . x + b for the thread's models (and vx[mi] = v . x, the
+    part the step reuses)."""
+    cdef Py_ssize_t mi, m
+    cdef floating* w
+    for mi in range(ep.lo, ep.hi):
+        m = ep.models[mi]
+        w = <floating*>p.coef + m * p.n_features
+        if p.lazy_adagrad:
+            catch_up_row(ind, nnz, p, ep, mi, w)
+        ep.vx[mi] = row_dot(w, x, ind, nnz)
+        margin[mi] = ep.lazy[mi].wscale * ep.vx[mi] + p.state[m].intercept
+
+
+cdef inline void add_loss(ModelState* st, double loss) noexcept nogil:
+    st.loss_sum += loss
+    st.objective_sum += loss
+
+
+cdef inline void softmax_row(const Problem* p, Epoch* ep, const double* margin,
+                             int32_t y_code) noexcept nogil:
+    """Multinomial: prob = softmax of the row's margins; the leader adds the
+    row's cross-entropy to the first model's sums."""
+    cdef Py_ssize_t j
+    cdef double lse = softmax(margin, ep.n_models, ep.prob), loss = 0.0
+    if p.opt.track_objective and ep.leader:
+        for j in range(ep.n_models):
+            if y_code == p.model_class[ep.models[j]]:
+                loss = lse - margin[j]
+        add_loss(&p.state[ep.models[0]], loss)
+
+
+cdef inline double loss_gradient(const Options* opt, const Epoch* ep,
+                                 double margin, Py_ssize_t mi, double y,
+                                 ModelState* st) noexcept nogil:
+    """g = d loss / d margin for model models[mi] (module doc). Binary and
+    one-vs-rest: its logistic loss, added to its sums when tracked;
+    multinomial: its share of the softmax (softmax_row counted the loss)."""
+    cdef double g, loss
+    if opt.multinomial:
+        return ep.prob[mi] - y
+    if opt.track_objective:
+        g = sigmoid_and_loss(margin, y, &loss) - y
+        add_loss(st, loss)
+        return g
+    return log_loss_gradient(margin, y)
+
+
+cdef inline void step_model(const floating* x, const index_t* ind, Py_ssize_t nnz,
+                            double xx, double g, double sample_weight,
+                            const Problem* p, Epoch* ep,
+                            Py_ssize_t mi) noexcept nogil:
+    """One optimiser step of model models[mi] given its g: AdaGrad's or SGD's."""
+    cdef Py_ssize_t m = ep.models[mi], n_features = p.n_features
+    cdef floating* w = <floating*>p.coef + m * n_features
+    cdef floating* A = model_row(<floating*>p.average_coef, m, n_features)
+    if p.opt.schedule == SCHEDULE_ADAGRAD:
+        adagrad_step(x, ind, nnz, g, sample_weight, w, A,
+                     model_row(<floating*>p.adagrad_g, m, n_features),
+                     ep.last + mi * n_features if p.lazy_adagrad else NULL,
+                     &p.state[m], &p.opt)
+    else:
+        sgd_step(x, ind, nnz, xx, ep.vx[mi], g, sample_weight, w, A,
+                 model_row(<floating*>p.l1_q, m, n_features), n_features,
+                 &p.state[m], &ep.lazy[mi], &p.opt)
+
+
+cdef inline void stop_at(Epoch* ep, Py_ssize_t i) noexcept nogil:
+    """The epoch stops at row i (every thread of a team stops at the same row;
+    the leader reports it)."""
+    if ep.leader:
+        ep.bad_row[0] = i
+
+
+cdef void begin_epoch(floating* coef, const Problem* p, Epoch* ep) noexcept nogil:
+    """The thread's models before the first row: weights in their lazy form,
+    the epoch's sums at zero, (lazy AdaGrad) every weight current."""
+    cdef Py_ssize_t mi, m, j, n_features = p.n_features
+    for mi in range(ep.lo, ep.hi):
+        m = ep.models[mi]
+        start_lazy(coef + m * n_features, n_features, &ep.lazy[mi])
+        p.state[m].loss_sum = 0.0
+        p.state[m].objective_sum = 0.0
+        if p.lazy_adagrad:
+            for j in range(n_features):
+                ep.last[mi * n_features + j] = p.state[m].t - 1.0
+
+
+cdef void finish_epoch(floating* coef, const Problem* p, Epoch* ep) noexcept nogil:
+    """The thread's models after the last row: plain weights (and average)
+    back in their arrays; AdaGrad's objective."""
+    cdef const Options* opt = &p.opt
+    cdef Py_ssize_t mi, m, j, n_features = p.n_features
     cdef floating* w
     cdef floating* A
-    cdef double* last
-    cdef int sense = 0
-    # The problem's arrays, typed (data and indices carry the types).
-    cdef const index_t* indptr = <const index_t*>p.indptr
-    cdef Py_ssize_t row_stride = p.row_stride, n_features = p.n_features
-    cdef const int32_t* y_code = p.y_code
-    cdef const int32_t* model_class = p.model_class
-    cdef const floating* sample_weight = <const floating*>p.sample_weight
-    cdef floating* coef = <floating*>p.coef
-    cdef floating* average_coef = <floating*>p.average_coef
-    cdef floating* l1_q = <floating*>p.l1_q
-    cdef floating* adagrad_g = <floating*>p.adagrad_g
-    cdef ModelState* state = p.state
-
-    for mi in range(lo, hi):
-        m = models[mi]
-        start_lazy(coef + m * n_features, n_features, &work.lazy[mi])
-        state[m].loss_sum = 0.0
-        state[m].objective_sum = 0.0
-        if work.last != NULL:
-            for j in range(n_features):
-                work.last[mi * n_features + j] = state[m].t - 1.0
-
-    for r in range(n_order):
-        i = order[r]
-        if r + PREFETCH_AHEAD < n_order:
-            prefetch_row(data, indices, indptr, row_stride, order[r + PREFETCH_AHEAD])
-            if indices != NULL and r + 2 * PREFETCH_AHEAD < n_order:
-                # The row pointers of a later row, so that its data can be
-                # prefetched without waiting for them.
-                prefetch_bytes(indptr + order[r + 2 * PREFETCH_AHEAD],
-                               2 * sizeof(index_t))
-        if indices == NULL:
-            x = data + i * row_stride
-            ind = NULL
-            nnz = row_stride
-        else:
-            x = data + indptr[i]
-            ind = indices + indptr[i]
-            nnz = indptr[i + 1] - indptr[i]
-            if not columns_within(ind, nnz, n_features):
-                # (Before any weight is read or written; every thread of a
-                # team sees the same row and stops here too.)
-                if lo == 0:
-                    work.bad_row[0] = i
-                break
-        if need_xx:
-            xx = row_sq_norm(x, nnz)
-        margin = work.margin + (r % 2) * n_models
-
-        # Margins (AdaGrad first brings the row's weights up to date).
-        for mi in range(lo, hi):
-            m = models[mi]
-            w = coef + m * n_features
-            if work.last != NULL:
-                last = work.last + mi * n_features
-                A = average_coef + m * n_features if averaging else NULL
-                if state[m].t == opt.average_start:
-                    # Averaging starts now: every weight must be current.
-                    for j in range(n_features):
-                        adagrad_catch_up(w, A, adagrad_g + m * n_features, last, j,
-                                         state[m].t - 1.0, opt)
-                else:
-                    for j in range(nnz):
-                        adagrad_catch_up(w, A, adagrad_g + m * n_features, last,
-                                         ind[j], state[m].t - 1.0, opt)
-            work.vx[mi] = row_dot(w, x, ind, nnz)
-            margin[mi] = work.lazy[mi].wscale * work.vx[mi] + state[m].intercept
-        if work.barrier != NULL:
-            spin_barrier_wait(work.barrier, &sense)
-        # A NaN or infinity in x makes every margin non-finite (0 * inf is NaN),
-        # so this check stands in for a separate pass over X; diverged weights
-        # show here too. Every thread of a team sees the same margins and
-        # stops at the same row.
-        if not finite_values(margin, n_models):
-            if lo == 0:
-                work.bad_row[0] = i
-            break
-        if opt.multinomial:
-            lse = softmax(margin, n_models, work.prob)
-
-        # One step per model, with g = d loss / d margin.
-        for mi in range(lo, hi):
-            m = models[mi]
-            y = 1.0 if y_code[i] == model_class[m] else 0.0
-            if opt.multinomial:
-                g = work.prob[mi] - y
-                if opt.track_objective and mi == lo and lo == 0:
-                    # The softmax loss goes to the first model's sums.
-                    loss = 0.0
-                    for j in range(n_models):
-                        if y_code[i] == model_class[models[j]]:
-                            loss = lse - margin[j]
-                    state[m].loss_sum += loss
-                    state[m].objective_sum += loss
-            else:
-                if opt.track_objective:
-                    g = sigmoid_and_loss(margin[mi], y, &loss) - y
-                    state[m].loss_sum += loss
-                    state[m].objective_sum += loss
-                else:
-                    g = log_loss_gradient(margin[mi], y)
-            if adagrad:
-                adagrad_step(
-                    x, ind, nnz, g, sample_weight[i * p.weight_stride],
-                    coef + m * n_features,
-                    average_coef + m * n_features if averaging else NULL,
-                    adagrad_g + m * n_features,
-                    work.last + mi * n_features if work.last != NULL else NULL,
-                    &state[m], opt,
-                )
-            else:
-                sgd_step(
-                    x, ind, nnz, xx, work.vx[mi], g,
-                    sample_weight[i * p.weight_stride],
-                    coef + m * n_features,
-                    average_coef + m * n_features if averaging else NULL,
-                    l1_q + m * n_features if l1 else NULL,
-                    n_features, &state[m], &work.lazy[mi], opt,
-                )
-
-    for mi in range(lo, hi):
-        m = models[mi]
+    cdef const floating* G
+    for mi in range(ep.lo, ep.hi):
+        m = ep.models[mi]
         w = coef + m * n_features
-        A = average_coef + m * n_features if averaging else NULL
-        if not adagrad:
-            fold(w, A, n_features, &work.lazy[mi], averaging)
+        A = model_row(<floating*>p.average_coef, m, n_features)
+        if opt.schedule != SCHEDULE_ADAGRAD:
+            fold(w, A, n_features, &ep.lazy[mi], opt.average_start > 0)
             continue
-        if work.last != NULL:
+        if p.lazy_adagrad:
+            G = model_row(<floating*>p.adagrad_g, m, n_features)
             for j in range(n_features):
-                adagrad_catch_up(w, A, adagrad_g + m * n_features,
-                                 work.last + mi * n_features, j, state[m].t - 1.0, opt)
+                adagrad_catch_up(w, A, G, ep.last + mi * n_features, j,
+                                 p.state[m].t - 1.0, opt)
         if opt.track_objective:
             # AdaGrad's weights are only current at the end of the epoch; the
             # objective is the epoch's summed loss plus n_rows times their penalty.
-            state[m].objective_sum += n_order * penalty_of(w, n_features, opt)
+            p.state[m].objective_sum += ep.n_order * penalty_of(w, n_features, opt)
 
 
-cdef int alloc_work(Work* work, Py_ssize_t n_models, Py_ssize_t n_threads,
-                    Py_ssize_t n_lazy_weights) except -1:
-    """Allocate the scratch space (free with free_work, also after a failure)."""
-    cdef Py_ssize_t n = max(n_models, 1) * n_threads
-    work.lazy = <Lazy*>malloc(n * sizeof(Lazy))
-    work.vx = <double*>malloc(n * sizeof(double))
-    work.prob = <double*>malloc(n * sizeof(double))
-    work.margin = <double*>malloc(2 * max(n_models, 1) * sizeof(double))
-    work.last = NULL
-    work.barrier = NULL
-    if n_lazy_weights > 0:
-        work.last = <double*>malloc(n_lazy_weights * sizeof(double))
-    if (work.lazy == NULL or work.vx == NULL or work.prob == NULL
-            or work.margin == NULL
-            or (n_lazy_weights > 0 and work.last == NULL)):
+cdef void run_epoch(const floating* data, const index_t* indices, const Problem* p,
+                    Epoch* ep) noexcept nogil:
+    """Train the thread's models ``models[lo:hi]`` on the rows ``order``.
+
+    One-vs-rest and binary calls train all listed models on one thread. A
+    multinomial epoch may run in a team of threads, each owning a slice of
+    the classes: every thread writes its classes' margins, waits for the team,
+    computes the same softmax from all margins, and steps its own classes.
+    The arithmetic per class is the same as on one thread.
+    """
+    cdef const Options* opt = &p.opt
+    cdef Py_ssize_t r, i, mi, m, nnz
+    cdef const floating* x
+    cdef const index_t* ind
+    cdef double* margin
+    cdef double xx = 0.0, y, g, weight
+    # The objective's L2 part follows v . v through each step from x . x (the
+    # L1 truncation and AdaGrad update the norms weight by weight instead).
+    cdef bint need_xx = (opt.track_objective and not opt.has_l1
+                         and opt.schedule != SCHEDULE_ADAGRAD)
+    cdef const floating* sample_weight = <const floating*>p.sample_weight
+    cdef int sense = 0
+
+    begin_epoch(<floating*>p.coef, p, ep)
+    for r in range(ep.n_order):
+        i = ep.order[r]
+        prefetch_ahead(data, indices, p, ep, r)
+        nnz = row_at(data, indices, p, i, &x, &ind)
+        if nnz < 0:
+            # A CSR column outside X's width: stop before any weight is read.
+            stop_at(ep, i)
+            break
+        if need_xx:
+            xx = row_sq_norm(x, nnz)
+        margin = ep.margin + (r & 1) * ep.n_models
+        row_margins(x, ind, nnz, p, ep, margin)
+        if ep.barrier != NULL:
+            spin_barrier_wait(ep.barrier, &sense)
+        # A NaN or infinity in x makes every margin non-finite (0 * inf is NaN),
+        # so this check stands in for a separate pass over X; diverged weights
+        # show here too. Every thread of a team sees the same margins.
+        if not finite_values(margin, ep.n_models):
+            stop_at(ep, i)
+            break
+        if opt.multinomial:
+            softmax_row(p, ep, margin, p.y_code[i])
+        weight = sample_weight[i * p.weight_stride]
+        for mi in range(ep.lo, ep.hi):
+            m = ep.models[mi]
+            y = 1.0 if p.y_code[i] == p.model_class[m] else 0.0
+            g = loss_gradient(opt, ep, margin[mi], mi, y, &p.state[m])
+            step_model(x, ind, nnz, xx, g, weight, p, ep, mi)
+    finish_epoch(<floating*>p.coef, p, ep)
+
+
+cdef int alloc_scratch(Epoch* ep, Py_ssize_t n_threads, bint lazy_adagrad,
+                       Py_ssize_t n_features) except -1:
+    """Allocate an epoch's scratch for ep.n_models models and a team of up to
+    n_threads (free with free_scratch, also after a failure)."""
+    cdef Py_ssize_t n_models = max(ep.n_models, 1)
+    cdef Py_ssize_t n = n_models * n_threads
+    ep.lazy = <Lazy*>malloc(n * sizeof(Lazy))
+    ep.vx = <double*>malloc(n * sizeof(double))
+    ep.prob = <double*>malloc(n * sizeof(double))
+    ep.margin = <double*>malloc(2 * n_models * sizeof(double))
+    ep.last = NULL
+    ep.barrier = NULL
+    if lazy_adagrad:
+        ep.last = <double*>malloc(n_models * n_features * sizeof(double))
+    if (ep.lazy == NULL or ep.vx == NULL or ep.prob == NULL or ep.margin == NULL
+            or (lazy_adagrad and ep.last == NULL)):
         raise MemoryError()
     return 0
 
 
-cdef void free_work(Work* work) noexcept:
-    free(work.lazy)
-    free(work.vx)
-    free(work.prob)
-    free(work.margin)
-    free(work.last)
+cdef void free_scratch(Epoch* ep) noexcept:
+    free(ep.lazy)
+    free(ep.vx)
+    free(ep.prob)
+    free(ep.margin)
+    free(ep.last)
 
 
 def team_threads_available():
@@ -932,22 +1012,36 @@ def team_threads_available():
     return bool(team_available())
 
 
-cdef void run_epoch_in_team(
-    const floating* data, const index_t* indices, const Problem* p,
-    const int64_t* order, Py_ssize_t n_order,
-    const int64_t* models, Py_ssize_t n_models,
-    Work* work, int n_threads,
-) noexcept nogil:
+cdef inline Epoch team_member(const Epoch* shared, int rank, int size,
+                              spin_barrier* barrier) noexcept nogil:
+    """The epoch as thread ``rank`` of a team of ``size`` sees it: its slice of
+    the classes, its own scratch, the team's barrier; rank 0 leads."""
+    cdef Py_ssize_t n_models = shared.n_models
+    cdef Epoch mine = shared[0]
+    mine.lo = n_models * rank // size
+    mine.hi = n_models * (rank + 1) // size
+    mine.leader = rank == 0
+    mine.lazy = shared.lazy + rank * n_models
+    mine.vx = shared.vx + rank * n_models
+    mine.prob = shared.prob + rank * n_models
+    mine.barrier = barrier if size > 1 else NULL
+    return mine
+
+
+cdef void run_epoch_in_team(const floating* data, const index_t* indices,
+                            const Problem* p, Epoch* ep, int n_threads) noexcept nogil:
     """run_epoch on one thread, or (multinomial) on a team splitting the classes."""
     cdef int size, rank
-    cdef Work mine
+    cdef Epoch mine
     cdef spin_barrier barrier
     barrier.count = 0
     barrier.sense = 0
     if n_threads <= 1 or not p.opt.multinomial:
-        # One thread: it steps every listed model.
-        run_epoch(data, indices, p, order, n_order, models, n_models, work,
-                  0, n_models)
+        # Alone: the thread steps every listed model, and leads.
+        ep.lo = 0
+        ep.hi = ep.n_models
+        ep.leader = True
+        run_epoch(data, indices, p, ep)
         return
     with parallel(num_threads=n_threads):
         # The team may be smaller than asked (e.g. nested parallelism): split
@@ -957,14 +1051,8 @@ cdef void run_epoch_in_team(
         if rank == 0:
             barrier.size = size
         team_omp_barrier()
-        mine = work[0]
-        mine.lazy = work.lazy + rank * n_models
-        mine.vx = work.vx + rank * n_models
-        mine.prob = work.prob + rank * n_models
-        mine.barrier = &barrier if size > 1 else NULL
-        # A team member: it steps its own slice of the classes.
-        run_epoch(data, indices, p, order, n_order, models, n_models, &mine,
-                  n_models * rank // size, n_models * (rank + 1) // size)
+        mine = team_member(ep, rank, size, &barrier)
+        run_epoch(data, indices, p, &mine)
 
 
 # ---------------------------------------------------------------- the bound entry point
@@ -1051,9 +1139,10 @@ def _bind(
     p.sample_weight = &sample_weight[0]
     p.weight_stride = 1 if sample_weight.shape[0] > 1 else 0
     p.coef = &coef[0, 0]
-    p.average_coef = rows_or_null(average_coef)
-    p.l1_q = rows_or_null(l1_q)
-    p.adagrad_g = rows_or_null(adagrad_g)
+    p.average_coef = rows_or_null(average_coef) if opt.average_start > 0 else NULL
+    p.l1_q = rows_or_null(l1_q) if opt.has_l1 else NULL
+    p.adagrad_g = rows_or_null(adagrad_g) if opt.schedule == SCHEDULE_ADAGRAD else NULL
+    p.lazy_adagrad = sparse and opt.schedule == SCHEDULE_ADAGRAD
     p.model_class = &model_class[0]
     p.state = &state[0]
     p.n_models = n_models
@@ -1114,8 +1203,7 @@ cdef class EpochRunner:
         cdef Problem* p = &self.problem
         cdef Py_ssize_t k, n_models = models.shape[0], n_order = order.shape[0]
         cdef Py_ssize_t bad_row = -1
-        cdef bint sparse = p.indptr != NULL
-        cdef Work work
+        cdef Epoch ep
         if n_models < 1:
             raise ValueError("models is empty")
         for k in range(n_models):
@@ -1131,30 +1219,28 @@ cdef class EpochRunner:
         if n_order == 0:
             return -1
         n_threads = max(1, n_threads)
+        ep.order = &order[0]
+        ep.n_order = n_order
+        ep.models = &models[0]
+        ep.n_models = n_models
+        ep.bad_row = &bad_row
         try:
-            alloc_work(&work, n_models, n_threads,
-                       n_models * p.n_features
-                       if sparse and p.opt.schedule == SCHEDULE_ADAGRAD else 0)
-            work.bad_row = &bad_row
+            alloc_scratch(&ep, n_threads, p.lazy_adagrad, p.n_features)
             with nogil:
                 if self.single and self.wide:
                     run_epoch_in_team(<const float*>self.data,
-                                      <const int64_t*>self.indices, p, &order[0],
-                                      n_order, &models[0], n_models, &work, n_threads)
+                                      <const int64_t*>self.indices, p, &ep, n_threads)
                 elif self.single:
                     run_epoch_in_team(<const float*>self.data,
-                                      <const int32_t*>self.indices, p, &order[0],
-                                      n_order, &models[0], n_models, &work, n_threads)
+                                      <const int32_t*>self.indices, p, &ep, n_threads)
                 elif self.wide:
                     run_epoch_in_team(<const double*>self.data,
-                                      <const int64_t*>self.indices, p, &order[0],
-                                      n_order, &models[0], n_models, &work, n_threads)
+                                      <const int64_t*>self.indices, p, &ep, n_threads)
                 else:
                     run_epoch_in_team(<const double*>self.data,
-                                      <const int32_t*>self.indices, p, &order[0],
-                                      n_order, &models[0], n_models, &work, n_threads)
+                                      <const int32_t*>self.indices, p, &ep, n_threads)
         finally:
-            free_work(&work)
+            free_scratch(&ep)
         return bad_row
 
 
