@@ -1092,6 +1092,30 @@ cdef inline void* rows_or_null(floating[:, ::1] a) noexcept:
     return &a[0, 0] if a.shape[0] > 0 else NULL
 
 
+cdef Py_ssize_t check_rows(
+    const floating[::1] values, const index_t[::1] indices,
+    const index_t[::1] indptr, bint sparse, Py_ssize_t n_rows,
+    Py_ssize_t n_features, const int32_t[::1] y_code,
+    const floating[::1] sample_weight,
+) except -1:
+    """The training rows (dense: ``n_rows`` x ``n_features`` values; CSR: its
+    row pointers), one label per row and one weight per row or for all:
+    returns the number of rows."""
+    if sparse:
+        check_indptr(indptr, min(values.shape[0], indices.shape[0]))
+        n_rows = indptr.shape[0] - 1
+    elif values.shape[0] != n_rows * n_features:
+        raise ValueError(
+            f"X has {values.shape[0]} values: not {n_rows} rows of {n_features}")
+    if y_code.shape[0] != n_rows:
+        raise ValueError(f"y_code has {y_code.shape[0]} labels for {n_rows} rows")
+    if sample_weight.shape[0] != 1 and sample_weight.shape[0] != n_rows:
+        raise ValueError(
+            f"sample_weight has {sample_weight.shape[0]} weights for {n_rows} rows "
+            "(one per row, or one for all)")
+    return n_rows
+
+
 def _bind(
     EpochRunner runner, *,
     const floating[::1] values, const index_t[::1] indices,
@@ -1117,18 +1141,8 @@ def _bind(
                 opt.has_l1)
     check_extra("adagrad_g", adagrad_g.shape[0], adagrad_g.shape[1], n_models,
                 n_features, opt.schedule == SCHEDULE_ADAGRAD)
-    if sparse:
-        check_indptr(indptr, min(values.shape[0], indices.shape[0]))
-        n_rows = indptr.shape[0] - 1
-    elif values.shape[0] != n_rows * n_features:
-        raise ValueError(
-            f"X has {values.shape[0]} values: not {n_rows} rows of {n_features}")
-    if y_code.shape[0] != n_rows:
-        raise ValueError(f"y_code has {y_code.shape[0]} labels for {n_rows} rows")
-    if sample_weight.shape[0] != 1 and sample_weight.shape[0] != n_rows:
-        raise ValueError(
-            f"sample_weight has {sample_weight.shape[0]} weights for {n_rows} rows "
-            "(one per row, or one for all)")
+    n_rows = check_rows(values, indices, indptr, sparse, n_rows, n_features,
+                        y_code, sample_weight)
     runner.data = &values[0] if values.shape[0] > 0 else NULL
     runner.indices = &indices[0] if sparse and indices.shape[0] > 0 else NULL
     p.indptr = &indptr[0] if sparse else NULL
@@ -1554,17 +1568,8 @@ def _saga(
     cdef SagaOptions o
     if n_models < 1 or n_features < 1:
         raise ValueError(f"coef has shape {(n_models, n_features)}: no models")
-    if sparse:
-        check_indptr(indptr, min(values.shape[0], indices.shape[0]))
-        n_rows = indptr.shape[0] - 1
-    elif values.shape[0] != n_rows * n_features:
-        raise ValueError(
-            f"X has {values.shape[0]} values: not {n_rows} rows of {n_features}")
-    if y_code.shape[0] != n_rows:
-        raise ValueError(f"y_code has {y_code.shape[0]} labels for {n_rows} rows")
-    if sample_weight.shape[0] != 1 and sample_weight.shape[0] != n_rows:
-        raise ValueError(
-            f"sample_weight has {sample_weight.shape[0]} weights for {n_rows} rows")
+    n_rows = check_rows(values, indices, indptr, sparse, n_rows, n_features,
+                        y_code, sample_weight)
     if (intercept.shape[0] != n_models or intercept_grad_sum.shape[0] != n_models
             or model_class.shape[0] != n_models
             or grad_sum.shape[0] != n_models or grad_sum.shape[1] != n_features
