@@ -83,4 +83,31 @@ SGDCLF_CLONES static double dense_dot_f32(const float* w, const float* x, ptrdif
 static SGDCLF_AXPY(dense_axpy_f64, double)
 static SGDCLF_AXPY(dense_axpy_f32, float)
 
+/* One SAGA step of a dense row (see the SAGA section of _kernel.pyx):
+ *     w_j = soft(c w_j - eta (delta x_j + s_j / n), tau);  s_j += delta x_j
+ * The pointers never overlap (restrict), and the threshold is a select, so
+ * the loop runs in vector registers. tau = 0 leaves v as it is. */
+#define SGDCLF_SAGA_STEP(name, T)                                             \
+    SGDCLF_CLONES void name(T* restrict w, double* restrict s,                \
+                            const T* restrict x, ptrdiff_t n, double c,       \
+                            double eta, double delta, double inv_n,           \
+                            double tau) {                                     \
+        ptrdiff_t j;                                                          \
+        if (tau > 0.0) {                                                      \
+            for (j = 0; j < n; j++) {                                         \
+                double v = c * w[j] - eta * (delta * x[j] + s[j] * inv_n);    \
+                v = v > tau ? v - tau : (v < -tau ? v + tau : 0.0);           \
+                w[j] = (T)v;                                                  \
+                s[j] += delta * x[j];                                         \
+            }                                                                 \
+        } else {                                                              \
+            for (j = 0; j < n; j++) {                                         \
+                w[j] = (T)(c * w[j] - eta * (delta * x[j] + s[j] * inv_n));   \
+                s[j] += delta * x[j];                                         \
+            }                                                                 \
+        }                                                                     \
+    }
+static SGDCLF_SAGA_STEP(saga_step_f64, double)
+static SGDCLF_SAGA_STEP(saga_step_f32, float)
+
 #endif

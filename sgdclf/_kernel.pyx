@@ -244,6 +244,10 @@ cdef extern from "_dense.h" nogil:
     double dense_dot_f32(const float* w, const float* x, Py_ssize_t n)
     void dense_axpy_f64(double* w, double a, const double* x, Py_ssize_t n)
     void dense_axpy_f32(float* w, float a, const float* x, Py_ssize_t n)
+    void saga_step_f64(double* w, double* s, const double* x, Py_ssize_t n,
+                       double c, double eta, double delta, double inv_n, double tau)
+    void saga_step_f32(float* w, double* s, const float* x, Py_ssize_t n,
+                       double c, double eta, double delta, double inv_n, double tau)
 
 
 cdef inline void prefetch_row(const floating* data, const index_t* indices,
@@ -1490,21 +1494,26 @@ cdef Py_ssize_t saga_run(
             if not columns_within(ind, nnz, n_features):
                 bad = i
                 break
-            # Bring the row's coordinates up to date (r steps so far).
-            for jj in range(nnz if not fill_memory else 0):
-                j = ind[jj]
-                for mi in range(n_models):
-                    m = models[mi]
-                    coef[m * n_features + j] = <floating>saga_catch_up(
-                        coef[m * n_features + j], grad_sum[m * n_features + j],
-                        r - last[j], o)
-                last[j] = r + 1
         else:
             x = data + i * row_stride
             ind = NULL
             nnz = n_features
         for mi in range(n_models):
-            margin[mi] = row_dot(coef + models[mi] * n_features, x, ind, nnz) + b[mi]
+            w = coef + models[mi] * n_features
+            if sparse and not fill_memory:
+                # The row's coordinates brought up to date (r steps so far)
+                # in the pass that reads them for the margin.
+                s = grad_sum + models[mi] * n_features
+                margin[mi] = b[mi]
+                for jj in range(nnz):
+                    j = ind[jj]
+                    w[j] = <floating>saga_catch_up(w[j], s[j], r - last[j], o)
+                    margin[mi] += w[j] * x[jj]
+            else:
+                margin[mi] = row_dot(w, x, ind, nnz) + b[mi]
+        if sparse and not fill_memory:
+            for jj in range(nnz):
+                last[ind[jj]] = r + 1
         if not finite_values(margin, n_models):
             bad = i
             break
@@ -1529,11 +1538,10 @@ cdef Py_ssize_t saga_run(
                     v = c * w[j] - eta * (delta * x[jj] + s[j] * inv_n)
                     w[j] = <floating>(soft_threshold(v, tau) if tau > 0.0 else v)
                     s[j] += delta * x[jj]
+            elif floating is double:
+                saga_step_f64(w, s, x, n_features, c, eta, delta, inv_n, tau)
             else:
-                for j in range(n_features):
-                    v = c * w[j] - eta * (delta * x[j] + s[j] * inv_n)
-                    w[j] = <floating>(soft_threshold(v, tau) if tau > 0.0 else v)
-                    s[j] += delta * x[j]
+                saga_step_f32(w, s, x, n_features, c, eta, delta, inv_n, tau)
             if o.fit_intercept:
                 b[mi] -= eta * (delta + sb[mi] * inv_n)
                 sb[mi] += delta
