@@ -20,6 +20,9 @@ when its ladder ends ("not reached"), or when its fit took over 10x the best
 time to target so far ("stopped"). The ladders double, so a time to target
 overestimates by up to 2x the time a finer ladder would find, the same for all.
 
+`make bench --full` runs 5 repetitions instead of 3, on the same data (the
+issue fixes the sizes); `python -m benchmarks --only optimum` runs this alone.
+
 sgdclf's `solver="saga"` is raced when the estimator has a `solver` parameter;
 until then its column says "not available".
 
