@@ -757,15 +757,21 @@ cdef inline bint finite_values(const double* a, Py_ssize_t n) noexcept nogil:
 cdef inline void prefetch_ahead(const floating* data, const index_t* indices,
                                 const Problem* p, const Epoch* ep,
                                 Py_ssize_t r) noexcept nogil:
+    prefetch_visits(data, indices, <const index_t*>p.indptr, p.row_stride,
+                    ep.order, ep.n_order, r)
+
+
+cdef inline void prefetch_visits(const floating* data, const index_t* indices,
+                                 const index_t* indptr, Py_ssize_t row_stride,
+                                 const int64_t* order, Py_ssize_t n_order,
+                                 Py_ssize_t r) noexcept nogil:
     """Prefetch the row PREFETCH_AHEAD visits after visit r; of CSR rows also
     the row pointers of the one twice as far, so that its data can be
     prefetched without waiting for them."""
-    cdef const index_t* indptr = <const index_t*>p.indptr
-    if r + PREFETCH_AHEAD < ep.n_order:
-        prefetch_row(data, indices, indptr, p.row_stride, ep.order[r + PREFETCH_AHEAD])
-        if indices != NULL and r + 2 * PREFETCH_AHEAD < ep.n_order:
-            prefetch_bytes(indptr + ep.order[r + 2 * PREFETCH_AHEAD],
-                           2 * sizeof(index_t))
+    if r + PREFETCH_AHEAD < n_order:
+        prefetch_row(data, indices, indptr, row_stride, order[r + PREFETCH_AHEAD])
+        if indices != NULL and r + 2 * PREFETCH_AHEAD < n_order:
+            prefetch_bytes(indptr + order[r + 2 * PREFETCH_AHEAD], 2 * sizeof(index_t))
 
 
 cdef inline Py_ssize_t row_at(const floating* data, const index_t* indices,
@@ -1469,7 +1475,7 @@ cdef Py_ssize_t saga_run(
     to its gradient at the current weights (and the sums to match), as SAGA
     starts: from a good model (warm start) the first steps then stay there.
     """
-    cdef Py_ssize_t r, i, mi, m, jj, j, nnz, bad = -1
+    cdef Py_ssize_t r, i, mi, m, jj, j, nnz, ahead, bad = -1
     cdef const floating* x
     cdef const index_t* ind
     cdef floating* w
@@ -1487,6 +1493,27 @@ cdef Py_ssize_t saga_run(
             last[j] = 0
     for r in range(n_order):
         i = order[r]
+        prefetch_visits(data, indices, indptr, row_stride, order, n_order, r)
+        if r + PREFETCH_AHEAD < n_order:
+            # The later row's label, weight and memory: as scattered as its data.
+            ahead = order[r + PREFETCH_AHEAD]
+            prefetch_bytes(y_code + ahead, sizeof(int32_t))
+            prefetch_bytes(sample_weight + ahead * weight_stride, sizeof(floating))
+            for mi in range(n_models):
+                prefetch_bytes(memory + models[mi] * n_rows + ahead, sizeof(floating))
+        if sparse and not fill_memory and r + 2 < n_order:
+            # The weights, sums and catch-up marks of the row after next
+            # (its indices arrived with the prefetch above, visits ago).
+            ahead = order[r + 2]
+            for jj in range(indptr[ahead], indptr[ahead + 1]):
+                j = indices[jj]
+                if <size_t>j < <size_t>n_features:
+                    prefetch_bytes(last + j, sizeof(Py_ssize_t))
+                    for mi in range(n_models):
+                        prefetch_bytes(coef + models[mi] * n_features + j,
+                                       sizeof(floating))
+                        prefetch_bytes(grad_sum + models[mi] * n_features + j,
+                                       sizeof(double))
         if sparse:
             x = data + indptr[i]
             ind = indices + indptr[i]
@@ -1504,11 +1531,12 @@ cdef Py_ssize_t saga_run(
                 # The row's coordinates brought up to date (r steps so far)
                 # in the pass that reads them for the margin.
                 s = grad_sum + models[mi] * n_features
-                margin[mi] = b[mi]
+                v = 0.0
                 for jj in range(nnz):
                     j = ind[jj]
                     w[j] = <floating>saga_catch_up(w[j], s[j], r - last[j], o)
-                    margin[mi] += w[j] * x[jj]
+                    v += w[j] * x[jj]
+                margin[mi] = v + b[mi]
             else:
                 margin[mi] = row_dot(w, x, ind, nnz) + b[mi]
         if sparse and not fill_memory:
