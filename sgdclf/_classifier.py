@@ -19,6 +19,15 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, log_expit, log_softmax, logsumexp, softmax
 from sklearn.base import BaseEstimator, _fit_context
+
+try:  # scikit-learn >= 1.9: set_callbacks (ProgressBar, ScoringMonitor)
+    from sklearn.callback import CallbackSupportMixin
+except ImportError:  # pragma: no cover - older scikit-learn
+
+    class CallbackSupportMixin:
+        pass
+
+
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
 from sklearn.model_selection import StratifiedShuffleSplit
@@ -62,7 +71,9 @@ class _sgd_only:
         return self.method.__get__(obj, owner)
 
 
-class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
+class SGDLogisticClassifier(
+    CallbackSupportMixin, LinearClassifierMixin, SparseCoefMixin, BaseEstimator
+):
     """Logistic regression trained by stochastic gradient descent.
 
     A drop-in for ``SGDClassifier(loss="log_loss")``: the same per-example
@@ -81,6 +92,10 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
 
     Parameters
     ----------
+    loss : "log_loss", default="log_loss"
+        The logistic loss, the only one: accepted so that code written for
+        ``SGDClassifier(loss="log_loss")`` runs unchanged. Any other value
+        raises a ValueError pointing to SGDClassifier.
     penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
         Regulariser added to the log loss.
     alpha : float, default=1e-4
@@ -201,6 +216,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
     """
 
     _parameter_constraints: dict = {
+        "loss": [str],
         "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
@@ -251,6 +267,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
     def __init__(
         self,
         *,
+        loss="log_loss",
         penalty="l2",
         alpha=1e-4,
         l1_ratio=0.15,
@@ -273,6 +290,7 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         multi_class="ovr",
         solver="sgd",
     ):
+        self.loss = loss
         self.penalty = penalty
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -296,8 +314,9 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         self.solver = solver
 
     def __setstate__(self, state):
-        # Models saved before the solver parameter existed trained with SGD.
+        # Models saved before these parameters existed: the log loss, by SGD.
         state.setdefault("solver", "sgd")
+        state.setdefault("loss", "log_loss")
         super().__setstate__(state)
 
     # ------------------------------------------------------------ public API
@@ -345,8 +364,11 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
                 coef_init=coef_init,
                 intercept_init=intercept_init,
             )
-            n_iter = self._run(job)
+            callbacks = self._begin_callbacks(X, y, sample_weight)
+            n_iter = self._run(job, callbacks)
             self._commit(classes, job.state, n_iter, X.shape[0], resume=False)
+            if callbacks is not None:
+                callbacks.end_fit()
         if self.tol is not None and self.n_iter_ == self.max_iter:
             warnings.warn(
                 "Maximum number of iterations reached before convergence. "
@@ -560,6 +582,12 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         call); callers without it pass ``validate_params=True``."""
         if validate_params:
             self._validate_params()
+        if self.loss != "log_loss":
+            raise ValueError(
+                f"loss={self.loss!r}: SGDLogisticClassifier trains logistic "
+                "regression, loss='log_loss' only. For other losses use "
+                f"sklearn.linear_model.SGDClassifier(loss={self.loss!r})."
+            )
         if self.learning_rate == "optimal" and self.alpha == 0:
             raise ValueError(
                 "alpha must be > 0 with learning_rate='optimal': the optimal "
@@ -766,7 +794,12 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         else:
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         return _Fit(
-            data=data, state=state, options=options, stopping=stopping, seed=seed
+            data=data,
+            state=state,
+            options=options,
+            stopping=stopping,
+            seed=seed,
+            classes=classes,
         )
 
     def _row_weights(self, X, y, classes, y_code, sample_weight):
@@ -817,8 +850,10 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
 
     # ------------------------------------------------------------ 3. run
 
-    def _run(self, job):
+    def _run(self, job, callbacks=None):
         """The epochs (kernel + stopping rules): the epochs each model ran."""
+        if callbacks is not None:
+            job.stopping.epoch_tasks = callbacks.epochs(job)
         run = run_saga if self.solver == "saga" else run_epochs
         return run(
             job.data,
@@ -830,6 +865,17 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
             n_jobs=self.n_jobs,
             verbose=self.verbose,
         )
+
+    def _begin_callbacks(self, X, y, sample_weight):
+        """scikit-learn's callbacks (set_callbacks, or propagated by a
+        Pipeline or a search): the fit's task begun, or None when there are
+        none (then nothing is done per epoch)."""
+        if not (
+            getattr(self, "_skl_callbacks", None)
+            or hasattr(self, "_parent_callback_ctx")
+        ):
+            return None
+        return _FitTasks(self, X, y, sample_weight)
 
     # ------------------------------------------------------------ 4. attributes
 
@@ -862,6 +908,79 @@ class SGDLogisticClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimato
         return log_p.astype(scores.dtype, copy=False)
 
 
+class _FitTasks:
+    """A fit as scikit-learn's callbacks see it: a root task with one subtask
+    per epoch. At the end of an epoch the callbacks get the model so far
+    (``fitted_estimator``: a copy of the estimator with that epoch's
+    coef_, intercept_ ...) and may ask to stop; the fit then ends cleanly
+    with that model."""
+
+    def __init__(self, estimator, X, y, sample_weight):
+        self.estimator = estimator
+        self.hook_data = dict(
+            X=X,
+            y=y,
+            metadata=None
+            if sample_weight is None
+            else {"sample_weight": sample_weight},
+        )
+        self.context = estimator._init_callback_context(
+            task_name="fit", max_subtasks=estimator.max_iter
+        )
+        self.context.call_on_fit_task_begin(estimator=estimator, **self.hook_data)
+
+    def epochs(self, job):
+        """The epoch tasks of an in-memory fit of ``job``."""
+        estimator, state = self.estimator, job.state
+        n_samples = job.data.X.shape[0]
+
+        def model_so_far(epoch):
+            # (fit only, which starts the count at t = 1)
+            attributes = state.attributes(estimator, t=1.0 + (epoch + 1) * n_samples)
+            copies = {
+                name: np.array(value) if isinstance(value, np.ndarray) else value
+                for name, value in attributes.items()
+            }
+            return dict(copies, classes_=job.classes, n_iter_=epoch + 1)
+
+        return _EpochTasks(self, model_so_far)
+
+    def rounds(self, model_so_far):
+        """Tasks for rounds of the Dask estimator (see ``_EpochTasks``)."""
+        return _EpochTasks(self, model_so_far, task_name="round")
+
+    def end_fit(self):
+        self.context.call_on_fit_task_end(
+            estimator=self.estimator, **self.hook_data, reconstruction_attributes={}
+        )
+
+
+class _EpochTasks:
+    """begin(epoch) and end(epoch) -> stop, called by the epoch loops;
+    ``model_so_far(epoch)`` gives the fitted attributes after that epoch."""
+
+    def __init__(self, fit, model_so_far, task_name="epoch"):
+        self.fit = fit
+        self.model_so_far = model_so_far
+        self.task_name = task_name
+        self.task = None
+
+    def begin(self, epoch):
+        self.task = self.fit.context.subcontext(task_name=self.task_name)
+        self.task.call_on_fit_task_begin(
+            estimator=self.fit.estimator, **self.fit.hook_data
+        )
+
+    def end(self, epoch):
+        return bool(
+            self.task.call_on_fit_task_end(
+                estimator=self.fit.estimator,
+                **self.fit.hook_data,
+                reconstruction_attributes=lambda: self.model_so_far(epoch),
+            )
+        )
+
+
 @dataclass
 class _Fit:
     """A prepared fit: what run_epochs takes."""
@@ -871,6 +990,7 @@ class _Fit:
     options: dict
     stopping: Stopping
     seed: int
+    classes: np.ndarray
 
 
 class _ValidationScore:

@@ -47,6 +47,8 @@ class Stopping:
     # Called as score(models) -> validation score of the unit made of these
     # models, or None for the training objective.
     validation_score: object = None
+    # scikit-learn's callbacks: begin(epoch), end(epoch) -> stop; or None.
+    epoch_tasks: object = None
 
 
 class DivergenceError(ValueError):
@@ -206,6 +208,8 @@ def run_epochs(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose
     start = time.perf_counter()
     try:
         for epoch in range(stopping.max_iter):
+            if stopping.epoch_tasks is not None:
+                stopping.epoch_tasks.begin(epoch)
             if verbose:
                 print(f"-- Epoch {epoch + 1}")
             if shuffle:
@@ -222,6 +226,8 @@ def run_epochs(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose
                 )
             epochs_run = epoch + 1
             _check_finite(data, state, models, bad_rows, epoch)
+            if stopping.epoch_tasks is not None and stopping.epoch_tasks.end(epoch):
+                break  # a callback asked to stop: the model so far
             if not watch:
                 continue
             still_active = []
@@ -379,6 +385,8 @@ def run_saga(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose):
         # SAGA starts with every example's gradient at the starting weights.
         _check_finite(data, state, np.arange(n_models), run_all(True), 0)
         for epoch in range(stopping.max_iter):
+            if stopping.epoch_tasks is not None:
+                stopping.epoch_tasks.begin(epoch)
             if shuffle:
                 _kernel.shuffle_rows(order, None, seed, epoch)
             previous = state.coef.copy(), intercept.copy()
@@ -386,6 +394,8 @@ def run_saga(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose):
             epochs_run = epoch + 1
             state.scalars["intercept"] = intercept
             _check_finite(data, state, np.arange(n_models), bad_rows, epoch)
+            if stopping.epoch_tasks is not None and stopping.epoch_tasks.end(epoch):
+                break  # a callback asked to stop: the model so far
             change = max(
                 np.max(np.abs(state.coef - previous[0])),
                 np.max(np.abs(intercept - previous[1])),

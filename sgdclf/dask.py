@@ -127,7 +127,20 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
             classes, X.shape[1], dtype, coef_init, intercept_init
         )
         state_before, n_iter = None, 0
-        for _ in range(self.max_iter):
+        # scikit-learn's callbacks: a task per round, given the mixed model.
+        callbacks = self._begin_callbacks(X, y, sample_weight)
+        rounds = None
+        if callbacks is not None:
+            rounds = callbacks.rounds(
+                lambda r: (
+                    dict(copy.deepcopy(state), n_iter_=r + 1)
+                    if state is not None
+                    else None
+                )
+            )
+        for round_index in range(self.max_iter):
+            if rounds is not None:
+                rounds.begin(round_index)
             seeds = rng.randint(np.iinfo(np.int32).max, size=len(blocks))
             tasks = [
                 dask.delayed(_local_epoch)(
@@ -138,6 +151,8 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
             results = dask.compute(*tasks)
             state, objective = _mix(results, params)
             n_iter += 1
+            if rounds is not None and rounds.end(round_index):
+                break  # a callback asked to stop: the model so far
             if self.early_stopping:
                 if state_before is not None:
                     # The workers scored the model they started from.
@@ -171,6 +186,8 @@ class DaskSGDLogisticClassifier(SGDLogisticClassifier):
         self.n_iter_ = n_iter
         if columns is not None and all(isinstance(c, str) for c in columns):
             self.feature_names_in_ = np.asarray(columns, dtype=object)
+        if callbacks is not None:
+            callbacks.end_fit()
         return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):

@@ -504,3 +504,16 @@ def test_remembered_valid_parameters_do_not_let_invalid_ones_through(binary):
     del clf.penalty  # (a subclass or __setstate__ gone wrong)
     with pytest.raises(AttributeError):
         clf.fit(X, y)
+
+
+def test_loss_log_loss_is_accepted_and_other_losses_point_to_sgdclassifier(binary):
+    X, y = binary
+    ours = SGDLogisticClassifier(loss="log_loss", random_state=0).fit(X, y)
+    default = SGDLogisticClassifier(random_state=0).fit(X, y)
+    assert_array_equal(ours.coef_, default.coef_)
+    assert ours.get_params()["loss"] == "log_loss"
+    for loss in ("hinge", "modified_huber", "log"):
+        with pytest.raises(ValueError, match=rf"SGDClassifier\(loss='{loss}'\)"):
+            SGDLogisticClassifier(loss=loss).fit(X, y)
+    with pytest.raises(ValueError, match="loss='hinge'"):
+        SGDLogisticClassifier(loss="hinge").partial_fit(X, y, classes=[0, 1])

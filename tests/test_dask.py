@@ -407,3 +407,35 @@ def test_nan_while_training_names_its_row_in_X(client):
     )
     with pytest.raises(ValueError, match=rf"block 1 \(rows 250-499 of X\).*row {row};"):
         model.fit(Xd, yd)
+
+
+def test_callbacks_see_a_task_per_round_and_can_stop_it(client, data):
+    pytest.importorskip("sklearn.callback")
+    X_tr, _, y_tr, _ = data
+    Xd, yd = blocks(client, X_tr, y_tr)
+
+    class StopAfterTwo:
+        def __init__(self):
+            self.rounds = []
+
+        def setup(self, estimator, context):
+            pass
+
+        def teardown(self, estimator, context):
+            pass
+
+        def on_fit_task_begin(self, estimator, context):
+            pass
+
+        def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+            if context.task_name == "round":
+                self.rounds.append(fitted_estimator.n_iter_)
+                return len(self.rounds) == 2
+            return False
+
+    recorder = StopAfterTwo()
+    model = DaskSGDLogisticClassifier(max_iter=10, tol=None, random_state=0)
+    model.set_callbacks(recorder).fit(Xd, yd)
+    assert recorder.rounds == [1, 2] and model.n_iter_ == 2
+    two = DaskSGDLogisticClassifier(max_iter=2, tol=None, random_state=0).fit(Xd, yd)
+    assert_array_equal(model.coef_, two.coef_)
