@@ -139,23 +139,47 @@ def plot(result, path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import LogLocator
 
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, ax = plt.subplots(figsize=(9, 6))
+    values = []
     for name, points in result["curves"].items():
         t = [p[0] for p in points]
         loss = [p[1] for p in points]
-        style = "-" if name.startswith("sgdclf") else "--"
-        ax.plot(t, loss, style, marker="o", markersize=3, label=name)
+        values += loss
+        ours = name.startswith("sgdclf")
+        ax.plot(
+            t,
+            loss,
+            "-" if ours else "--",
+            marker="o" if ours else "s",
+            markersize=4,
+            label=name,
+        )
     ax.axhline(
-        result["target"], color="black", linewidth=1, label="target (optimum +1%)"
+        result["target"],
+        color="black",
+        linewidth=1,
+        linestyle=":",
+        label="target (optimum + 1%)",
     )
+    # Every point on the plot: from the optimum to the worst value seen.
+    low = min(min(values), result["optimum"])
+    high = max(values)
+    pad = 0.05 * (high - low)
+    ax.set_ylim(low - pad, high + pad)
     ax.set_xscale("log")
-    ax.set_ylim(result["optimum"] * 0.995, result["optimum"] * 1.25)
-    ax.set_xlabel("fit wall time (s)")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_xlabel("fit wall time (s, log scale)")
     ax.set_ylabel("held-out log-loss")
-    ax.set_title(f"Held-out log-loss vs time, {result['data']}")
-    ax.legend(fontsize=8)
+    ax.set_title(
+        f"Held-out log-loss vs time, {result['data']}\n"
+        "solid, circles: sgdclf; dashed, squares: scikit-learn"
+    )
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
     fig.tight_layout()
     tmp = path.with_suffix(".tmp.png")
     fig.savefig(tmp, dpi=100)
     tmp.replace(path)
+    return fig
