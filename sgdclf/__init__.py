@@ -3,23 +3,31 @@
 import importlib
 from typing import TYPE_CHECKING
 
-__all__ = ["SGDLogisticClassifier", "load", "save", "to_onnx"]
+__all__ = [
+    "SGDLogisticClassifier",
+    "load",
+    "register_onnx_converter",
+    "save",
+    "to_onnx",
+]
 __version__ = "0.1.0"
 
 # The public names are imported when first used (PEP 562): `import sgdclf`
 # loads nothing else, the estimator loads scikit-learn, save and load load
-# skops, to_onnx onnx. The command line lives in this package too, and parses
+# skops, to_onnx onnx (and skl2onnx for a pipeline), register_onnx_converter
+# skl2onnx. The command line lives in this package too, and parses
 # its arguments (and answers --help) before any of them is imported.
 _HOME = {
     "SGDLogisticClassifier": "_classifier",
     "load": "_persist",
     "save": "_persist",
     "to_onnx": "_onnx",
+    "register_onnx_converter": "_onnx",
 }
 
 if TYPE_CHECKING:
     from ._classifier import SGDLogisticClassifier
-    from ._onnx import to_onnx
+    from ._onnx import register_onnx_converter, to_onnx
     from ._persist import load, save
 
 

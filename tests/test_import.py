@@ -123,7 +123,13 @@ def test_public_names():
     assert (save, load, to_onnx) == (save_defined, load_defined, onnx_defined)
     assert (sgdclf.save, sgdclf.load, sgdclf.to_onnx) == (save, load, to_onnx)
     assert issubclass(DaskSGDLogisticClassifier, SGDLogisticClassifier)
-    assert set(sgdclf.__all__) == {"SGDLogisticClassifier", "load", "save", "to_onnx"}
+    assert set(sgdclf.__all__) == {
+        "SGDLogisticClassifier",
+        "load",
+        "register_onnx_converter",
+        "save",
+        "to_onnx",
+    }
     assert set(sgdclf.__all__) <= set(dir(sgdclf))
     assert isinstance(sgdclf.__version__, str)
     with pytest.raises(AttributeError, match="no attribute 'fit'"):

@@ -10,6 +10,8 @@ from sgdclf import SGDLogisticClassifier
 
 onnxruntime = pytest.importorskip("onnxruntime")
 
+RTOL = {np.float64: 1e-6, np.float32: 1e-5}
+
 
 def run(onnx_model, X):
     session = onnxruntime.InferenceSession(
@@ -42,7 +44,7 @@ def test_onnxruntime_matches_predict_proba(n_classes, multi_class, labels, dtype
     model = SGDLogisticClassifier(multi_class=multi_class, random_state=0).fit(X, y)
     label, proba = run(sgdclf.to_onnx(model), X)
     assert proba.dtype == dtype
-    assert_allclose(proba, model.predict_proba(X), rtol=1e-5, atol=1e-6)
+    assert_allclose(proba, model.predict_proba(X), rtol=RTOL[dtype])
     assert_array_equal(label, model.predict(X))
 
 
@@ -56,6 +58,19 @@ def test_extreme_scores_stay_finite():
     _, proba = run(sgdclf.to_onnx(model), X[:2])
     assert np.isfinite(proba).all()
     assert_allclose(proba, model.predict_proba(X[:2]), rtol=1e-9)
+
+
+@pytest.mark.parametrize("dtype, reach", [(np.float64, 700), (np.float32, 80)])
+def test_binary_probabilities_are_exact_in_the_tails(dtype, reach):
+    # onnxruntime's Sigmoid gave 0 for sigmoid(-700) and 9e-8 for a float32
+    # sigmoid(-17) (4e-8); the graph computes softmax([-s/2, s/2]) instead.
+    X = np.linspace(-reach, reach, 2001, dtype=dtype)[:, np.newaxis]
+    model = SGDLogisticClassifier(max_iter=2, tol=None).fit(X, X[:, 0] > 0)
+    model.coef_ = np.ones((1, 1), dtype=dtype)
+    model.intercept_ = np.zeros(1, dtype=dtype)
+    label, proba = run(sgdclf.to_onnx(model), X)
+    assert_allclose(proba, model.predict_proba(X), rtol=RTOL[dtype])
+    assert_array_equal(label, model.predict(X))
 
 
 def test_unfitted_and_wrong_objects_are_rejected():
