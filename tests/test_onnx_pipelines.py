@@ -1,5 +1,6 @@
 """ONNX export of pipelines: sgdclf.to_onnx and skl2onnx's registry."""
 
+import re
 import subprocess
 import sys
 
@@ -259,3 +260,20 @@ print("skl2onnx" in sys.modules)
         check=True,
     )
     assert done.stdout.split() == ["False"]
+
+
+def test_the_readme_examples_run_after_the_quick_start(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    save = next(b for b in blocks if "sgdclf.save(pipe" in b)
+    export = next(b for b in blocks if "sgdclf.to_onnx(pipe)" in b)
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    for name, block in [("quick start", blocks[0]), ("save", save), ("onnx", export)]:
+        exec(compile(block, f"README {name}", "exec"), namespace)
+    assert (tmp_path / "pipe.skops").exists()
+    pipe, X_test = namespace["pipe"], namespace["X_test"]
+    assert_allclose(namespace["proba"], pipe.predict_proba(X_test), rtol=1e-6)
+    assert_array_equal(namespace["label"], pipe.predict(X_test))
