@@ -8,7 +8,7 @@ whose binary probabilities are wrong for classifiers other than
 LogisticRegression. They compute what predict_proba computes:
 
     scores = X @ coef_.T + intercept_
-    binary       [sigmoid(-s), sigmoid(s)]
+    binary       [sigmoid(-s), sigmoid(s)], as softmax([-s/2, s/2])
     one-vs-rest  softmax(log sigmoid(scores)) = sigmoids normalised to sum 1,
                  stable when every sigmoid underflows (log sigmoid computed as
                  min(s, 0) - log(1 + exp(-|s|)))

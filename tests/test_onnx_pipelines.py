@@ -242,6 +242,41 @@ def test_skl2onnx_labels_of_bool_and_float_classes_are_int64(labels):
     assert_array_equal(ours["label"], pipe.predict(X))
 
 
+def test_skl2onnx_options_and_integer_inputs():
+    X, y = make_classification(400, 7, n_informative=5, n_classes=3, random_state=0)
+    X = np.round(X * 3).astype(np.int64)  # skl2onnx casts it: float32 from here
+    y = np.array(["ant", "bee", "cat"])[y]
+    model = SGDLogisticClassifier(random_state=0).fit(X, y)
+    sgdclf.register_onnx_converter()
+
+    def convert(**options):
+        onnx_model = skl2onnx.to_onnx(
+            model, X[:1], options={SGDLogisticClassifier: options}
+        )
+        return outputs(onnx_model, {"X": X})
+
+    got = convert(zipmap=False)
+    assert got["probabilities"].dtype == np.float32
+    # A float32 computation of a float64 model (its weights rounded to
+    # float32): relative errors grow with the scores, here up to ~40, and
+    # probabilities below float32's range are 0.
+    assert_allclose(got["probabilities"], model.predict_proba(X), 1e-4, 1e-30)
+    assert_array_equal(got["label"], model.predict(X))
+    nocl = convert(zipmap=False, nocl=True)
+    assert_array_equal(model.classes_[nocl["label"]], model.predict(X))
+    assert_array_equal(
+        convert(zipmap=False, output_class_labels=True)["class_labels"],
+        model.classes_,
+    )
+    columns = convert(zipmap="columns")
+    assert_allclose(
+        np.column_stack([columns[f"s{c}"] for c in model.classes_]),
+        model.predict_proba(X),
+        1e-4,
+        1e-30,
+    )
+
+
 def test_a_bare_model_is_exported_without_skl2onnx(tmp_path):
     script = """
 import sys
