@@ -11,6 +11,11 @@
  * the code, not by the instruction set, and -ffp-contract=off (meson.build)
  * keeps the compiler from fusing multiply-adds, so every version gives the
  * same bits.
+ *
+ * Each operation's loop is written once (a *_BODY macro) and compiled twice:
+ * inline, for short rows, where calling a clone (an indirect call, and every
+ * floating-point register of the caller saved around it) costs more than
+ * the arithmetic, and as the clones, for rows longer than SGDCLF_INLINE_MAX.
  */
 #ifndef SGDCLF_DENSE_H
 #define SGDCLF_DENSE_H
@@ -23,24 +28,10 @@
 #define SGDCLF_CLONES
 #endif
 
-#define SGDCLF_DOT(name, T)                                                   \
-    SGDCLF_CLONES double name(const T* w, const T* x, ptrdiff_t n) {          \
-        double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};                               \
-        ptrdiff_t j = 0, k;                                                   \
-        for (; j + 8 <= n; j += 8)                                            \
-            for (k = 0; k < 8; k++)                                           \
-                s[k] += w[j + k] * x[j + k];                                  \
-        for (; j < n; j++)                                                    \
-            s[0] += w[j] * x[j];                                              \
-        return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])); \
-    }
-
-#define SGDCLF_AXPY(name, T)                                                  \
-    SGDCLF_CLONES void name(T* w, T a, const T* x, ptrdiff_t n) {             \
-        ptrdiff_t j;                                                          \
-        for (j = 0; j < n; j++)                                               \
-            w[j] += a * x[j];                                                 \
-    }
+/* Rows up to this many values use the inline versions (an epoch on
+ * iris's 4 features ~5% faster, wine's 13 ~2%; at 64, digits' rows, the
+ * AVX-512 clones are ~25% faster than the inline SSE2 code). */
+#define SGDCLF_INLINE_MAX 32
 
 /* Ask the CPU to start loading [p, p + n_bytes) into the cache.
  *
@@ -62,26 +53,77 @@ static inline void prefetch_bytes(const void* p, ptrdiff_t n_bytes) {
     }
 }
 
-static SGDCLF_DOT(dense_dot_f64, double)
+/* sum_j w[j] x[j] in double: eight partial sums. */
+#define SGDCLF_DOT_F64_BODY                                                   \
+    double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                   \
+    ptrdiff_t j = 0, k;                                                       \
+    for (; j + 8 <= n; j += 8)                                                \
+        for (k = 0; k < 8; k++)                                               \
+            s[k] += w[j + k] * x[j + k];                                      \
+    for (; j < n; j++)                                                        \
+        s[0] += w[j] * x[j];                                                  \
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 
 /* float32 rows: the products and sixteen partial sums stay in float (one
  * AVX-512 register), the partial sums are added in double. Converting every
  * product to double cost more than the rest of the dot. */
-SGDCLF_CLONES static double dense_dot_f32(const float* w, const float* x, ptrdiff_t n) {
-    float s[16] = {0};
-    double total = 0.0;
-    ptrdiff_t j = 0, k;
-    for (; j + 16 <= n; j += 16)
-        for (k = 0; k < 16; k++)
-            s[k] += w[j + k] * x[j + k];
-    for (; j < n; j++)
-        total += (double)w[j] * (double)x[j];
-    for (k = 0; k < 16; k++)
-        total += (double)s[k];
+#define SGDCLF_DOT_F32_BODY                                                   \
+    float s[16] = {0};                                                        \
+    double total = 0.0;                                                       \
+    ptrdiff_t j = 0, k;                                                       \
+    for (; j + 16 <= n; j += 16)                                              \
+        for (k = 0; k < 16; k++)                                              \
+            s[k] += w[j + k] * x[j + k];                                      \
+    for (; j < n; j++)                                                        \
+        total += (double)w[j] * (double)x[j];                                 \
+    for (k = 0; k < 16; k++)                                                  \
+        total += (double)s[k];                                                \
     return total;
+
+/* w += a x */
+#define SGDCLF_AXPY_BODY                                                      \
+    ptrdiff_t j;                                                              \
+    for (j = 0; j < n; j++)                                                   \
+        w[j] += a * x[j];
+
+SGDCLF_CLONES static double dense_dot_f64_wide(const double* w, const double* x,
+                                               ptrdiff_t n) { SGDCLF_DOT_F64_BODY }
+SGDCLF_CLONES static double dense_dot_f32_wide(const float* w, const float* x,
+                                               ptrdiff_t n) { SGDCLF_DOT_F32_BODY }
+SGDCLF_CLONES static void dense_axpy_f64_wide(double* w, double a, const double* x,
+                                              ptrdiff_t n) { SGDCLF_AXPY_BODY }
+SGDCLF_CLONES static void dense_axpy_f32_wide(float* w, float a, const float* x,
+                                              ptrdiff_t n) { SGDCLF_AXPY_BODY }
+
+static inline double dense_dot_f64_short(const double* w, const double* x,
+                                         ptrdiff_t n) { SGDCLF_DOT_F64_BODY }
+static inline double dense_dot_f32_short(const float* w, const float* x,
+                                         ptrdiff_t n) { SGDCLF_DOT_F32_BODY }
+static inline void dense_axpy_f64_short(double* w, double a, const double* x,
+                                        ptrdiff_t n) { SGDCLF_AXPY_BODY }
+static inline void dense_axpy_f32_short(float* w, float a, const float* x,
+                                        ptrdiff_t n) { SGDCLF_AXPY_BODY }
+
+static inline double dense_dot_f64(const double* w, const double* x, ptrdiff_t n) {
+    return n <= SGDCLF_INLINE_MAX ? dense_dot_f64_short(w, x, n)
+                                  : dense_dot_f64_wide(w, x, n);
 }
-static SGDCLF_AXPY(dense_axpy_f64, double)
-static SGDCLF_AXPY(dense_axpy_f32, float)
+static inline double dense_dot_f32(const float* w, const float* x, ptrdiff_t n) {
+    return n <= SGDCLF_INLINE_MAX ? dense_dot_f32_short(w, x, n)
+                                  : dense_dot_f32_wide(w, x, n);
+}
+static inline void dense_axpy_f64(double* w, double a, const double* x, ptrdiff_t n) {
+    if (n <= SGDCLF_INLINE_MAX)
+        dense_axpy_f64_short(w, a, x, n);
+    else
+        dense_axpy_f64_wide(w, a, x, n);
+}
+static inline void dense_axpy_f32(float* w, float a, const float* x, ptrdiff_t n) {
+    if (n <= SGDCLF_INLINE_MAX)
+        dense_axpy_f32_short(w, a, x, n);
+    else
+        dense_axpy_f32_wide(w, a, x, n);
+}
 
 /* One SAGA step of a dense row (see the SAGA section of _kernel.pyx):
  *     w_j = soft(c w_j - eta (delta x_j + s_j / n), tau);  s_j += delta x_j

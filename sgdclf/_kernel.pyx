@@ -248,6 +248,46 @@ cdef extern from "_dense.h" nogil:
                        double c, double eta, double delta, double inv_n, double tau)
     void saga_step_f32(float* w, double* s, const float* x, Py_ssize_t n,
                        double c, double eta, double delta, double inv_n, double tau)
+    # (The two versions behind each dense_dot_* and dense_axpy_*, for tests.)
+    double dense_dot_f64_short(const double* w, const double* x, Py_ssize_t n)
+    double dense_dot_f64_wide(const double* w, const double* x, Py_ssize_t n)
+    double dense_dot_f32_short(const float* w, const float* x, Py_ssize_t n)
+    double dense_dot_f32_wide(const float* w, const float* x, Py_ssize_t n)
+    void dense_axpy_f64_short(double* w, double a, const double* x, Py_ssize_t n)
+    void dense_axpy_f64_wide(double* w, double a, const double* x, Py_ssize_t n)
+    void dense_axpy_f32_short(float* w, float a, const float* x, Py_ssize_t n)
+    void dense_axpy_f32_wide(float* w, float a, const float* x, Py_ssize_t n)
+
+
+def py_dense_dot(const floating[::1] w, const floating[::1] x, bint wide):
+    """w . x by the inline (short rows) or the instruction-set cloned (wide)
+    version of the dense dot, for tests."""
+    if w.shape[0] != x.shape[0] or x.shape[0] == 0:
+        raise ValueError("w and x must have the same, non-zero length")
+    if floating is double:
+        if wide:
+            return dense_dot_f64_wide(&w[0], &x[0], x.shape[0])
+        return dense_dot_f64_short(&w[0], &x[0], x.shape[0])
+    else:
+        if wide:
+            return dense_dot_f32_wide(&w[0], &x[0], x.shape[0])
+        return dense_dot_f32_short(&w[0], &x[0], x.shape[0])
+
+
+def py_dense_axpy(floating[::1] w, double a, const floating[::1] x, bint wide):
+    """w += a * x by the inline or the cloned version, for tests."""
+    if w.shape[0] != x.shape[0] or x.shape[0] == 0:
+        raise ValueError("w and x must have the same, non-zero length")
+    if floating is double:
+        if wide:
+            dense_axpy_f64_wide(&w[0], a, &x[0], x.shape[0])
+        else:
+            dense_axpy_f64_short(&w[0], a, &x[0], x.shape[0])
+    else:
+        if wide:
+            dense_axpy_f32_wide(&w[0], <float>a, &x[0], x.shape[0])
+        else:
+            dense_axpy_f32_short(&w[0], <float>a, &x[0], x.shape[0])
 
 
 cdef inline void prefetch_row(const floating* data, const index_t* indices,
