@@ -150,25 +150,36 @@ cdef struct Lazy:
 
 # ---------------------------------------------------------------- logistic pieces
 
-cdef inline double sigmoid(double p) noexcept nogil:
-    """1 / (1 + exp(-p)), without overflow for any p.
+# Both the sigmoid and the loss are computed from e = exp(-|p|) <= 1, which
+# never overflows; the epoch computes e once per example and the loss only
+# after the step (the loss is not on the path to the next example's margin).
 
-    With e = exp(-|p|) <= 1: 1 / (1 + e) for p >= 0, e / (1 + e) below. The
-    sign of p is a coin flip from one example to the next, so the two cases
-    share one division and differ only in a select (no branch to mispredict).
-    """
-    cdef double e = exp(-fabs(p))
+cdef inline double sigmoid_given(double p, double e) noexcept nogil:
+    """1 / (1 + exp(-p)) given e = exp(-|p|): 1 / (1 + e) for p >= 0, e / (1 + e)
+    below. The sign of p is a coin flip from one example to the next, so the
+    two cases share one division and differ only in a select (no branch to
+    mispredict)."""
     cdef double numerator = 1.0 if p >= 0 else e
     return numerator / (1.0 + e)
+
+
+cdef inline double log_loss_given(double p, double y, double e) noexcept nogil:
+    """The logistic loss log(1 + exp(p)) - y p given e = exp(-|p|):
+    log(1 + exp(p)) = log1p(e) + max(p, 0)."""
+    return log1p(e) + (p * (1.0 - y) if p > 0 else -y * p)
+
+
+cdef inline double sigmoid(double p) noexcept nogil:
+    """1 / (1 + exp(-p)), without overflow for any p."""
+    return sigmoid_given(p, exp(-fabs(p)))
 
 
 cdef inline double sigmoid_and_loss(double p, double y, double* loss) noexcept nogil:
     """sigmoid(p), and the logistic loss log(1 + exp(p)) - y p into ``loss``,
-    from one exp: with e = exp(-|p|), log(1 + exp(p)) = log1p(e) + max(p, 0)."""
+    from one exp."""
     cdef double e = exp(-fabs(p))
-    cdef double numerator = 1.0 if p >= 0 else e
-    loss[0] = log1p(e) + (p * (1.0 - y) if p > 0 else -y * p)
-    return numerator / (1.0 + e)
+    loss[0] = log_loss_given(p, y, e)
+    return sigmoid_given(p, e)
 
 
 def py_sigmoid(double p):
@@ -190,15 +201,17 @@ def py_sigmoid_and_loss(double p, double y):
     return s, loss
 
 
-cdef inline double log_loss_gradient(double p, double y) noexcept nogil:
-    """d log_loss / d p = sigmoid(p) - y: the step's g when the loss itself
-    is not tracked."""
-    return sigmoid(p) - y
+cdef inline double log_loss_gradient(double p, double y, double* e) noexcept nogil:
+    """d log_loss / d p = sigmoid(p) - y, the step's g; e = exp(-|p|) is left
+    in ``e`` for log_loss_given."""
+    e[0] = exp(-fabs(p))
+    return sigmoid_given(p, e[0]) - y
 
 
 def py_log_loss_gradient(double p, double y):
     """Python wrapper of log_loss_gradient (the function the epoch calls)."""
-    return log_loss_gradient(p, y)
+    cdef double e
+    return log_loss_gradient(p, y, &e)
 
 
 cdef inline double softmax(const double* p, Py_ssize_t n, double* prob) noexcept nogil:
@@ -503,7 +516,7 @@ cdef inline double step_size(const Options* opt, ModelState* st) noexcept nogil:
     return st.eta
 
 
-cdef inline void sgd_step(
+cdef inline double sgd_step(
     const floating* x, const index_t* ind, Py_ssize_t nnz, double xx, double vx,
     double g, double sample_weight,
     floating* v, floating* A, floating* q, Py_ssize_t n_features,
@@ -511,16 +524,17 @@ cdef inline void sgd_step(
 ) noexcept nogil:
     """One SGD step of one model given g = d loss / d margin (see the module doc).
 
-    ``vx`` is v . x, computed by the caller for the margin.
+    ``vx`` is v . x, computed by the caller for the margin. Returns the
+    objective's penalty term of this example (0 when it is not tracked).
     """
     cdef double eta = step_size(opt, st)
     cdef bint averaging = opt.average_start > 0 and st.t >= opt.average_start
-    cdef double decay, update, delta, mu, s, step, step_v
+    cdef double decay, update, delta, mu, s, step, step_v, penalty = 0.0
     cdef Py_ssize_t k
 
     if opt.track_objective:
         s = lz.wscale
-        st.objective_sum += opt.alpha * (
+        penalty = opt.alpha * (
             (1.0 - opt.l1_ratio) * 0.5 * s * s * lz.penalty_sq_norm
             + opt.l1_ratio * s * lz.penalty_abs_norm)
 
@@ -572,6 +586,7 @@ cdef inline void sgd_step(
             lz.avg_alpha += mu * lz.wscale * lz.avg_beta
             st.average_intercept += (st.intercept - st.average_intercept) * mu
     st.t += 1.0
+    return penalty
 
 
 # ---------------------------------------------------------------- one AdaGrad step
@@ -893,25 +908,21 @@ cdef inline void softmax_row(const Problem* p, Epoch* ep, const double* margin,
 
 cdef inline double loss_gradient(const Options* opt, const Epoch* ep,
                                  double margin, Py_ssize_t mi, double y,
-                                 ModelState* st) noexcept nogil:
+                                 double* e) noexcept nogil:
     """g = d loss / d margin for model models[mi] (module doc). Binary and
-    one-vs-rest: its logistic loss, added to its sums when tracked;
-    multinomial: its share of the softmax (softmax_row counted the loss)."""
-    cdef double g, loss
+    one-vs-rest: of its logistic loss (with e = exp(-|margin|) for
+    log_loss_given); multinomial: its share of the softmax."""
     if opt.multinomial:
         return ep.prob[mi] - y
-    if opt.track_objective:
-        g = sigmoid_and_loss(margin, y, &loss) - y
-        add_loss(st, loss)
-        return g
-    return log_loss_gradient(margin, y)
+    return log_loss_gradient(margin, y, e)
 
 
-cdef inline void step_model(const floating* x, const index_t* ind, Py_ssize_t nnz,
-                            double xx, double g, double sample_weight,
-                            const Problem* p, Epoch* ep,
-                            Py_ssize_t mi) noexcept nogil:
-    """One optimiser step of model models[mi] given its g: AdaGrad's or SGD's."""
+cdef inline double step_model(const floating* x, const index_t* ind, Py_ssize_t nnz,
+                              double xx, double g, double sample_weight,
+                              const Problem* p, Epoch* ep,
+                              Py_ssize_t mi) noexcept nogil:
+    """One optimiser step of model models[mi] given its g: AdaGrad's or SGD's.
+    Returns SGD's penalty term for the objective (0 for AdaGrad)."""
     cdef Py_ssize_t m = ep.models[mi], n_features = p.n_features
     cdef floating* w = <floating*>p.coef + m * n_features
     cdef floating* A = model_row(<floating*>p.average_coef, m, n_features)
@@ -920,10 +931,22 @@ cdef inline void step_model(const floating* x, const index_t* ind, Py_ssize_t nn
                      model_row(<floating*>p.adagrad_g, m, n_features),
                      ep.last + mi * n_features if p.lazy_adagrad else NULL,
                      &p.state[m], &p.opt)
-    else:
-        sgd_step(x, ind, nnz, xx, ep.vx[mi], g, sample_weight, w, A,
-                 model_row(<floating*>p.l1_q, m, n_features), n_features,
-                 &p.state[m], &ep.lazy[mi], &p.opt)
+        return 0.0
+    return sgd_step(x, ind, nnz, xx, ep.vx[mi], g, sample_weight, w, A,
+                    model_row(<floating*>p.l1_q, m, n_features), n_features,
+                    &p.state[m], &ep.lazy[mi], &p.opt)
+
+
+cdef inline void add_example(const Options* opt, ModelState* st, double margin,
+                             double y, double e, double penalty) noexcept nogil:
+    """The example's terms of the model's sums, in SGDClassifier's order: its
+    loss (binary and one-vs-rest; softmax_row added the multinomial loss
+    before the step), then SGD's penalty term (AdaGrad's is added at the end
+    of the epoch)."""
+    if not opt.multinomial:
+        add_loss(st, log_loss_given(margin, y, e))
+    if opt.schedule != SCHEDULE_ADAGRAD:
+        st.objective_sum += penalty
 
 
 cdef inline void stop_at(Epoch* ep, Py_ssize_t i) noexcept nogil:
@@ -988,7 +1011,7 @@ cdef void run_epoch(const floating* data, const index_t* indices, const Problem*
     cdef const floating* x
     cdef const index_t* ind
     cdef double* margin
-    cdef double xx = 0.0, y, g, weight
+    cdef double xx = 0.0, y, g, weight, e = 0.0, penalty
     # The objective's L2 part follows v . v through each step from x . x (the
     # L1 truncation and AdaGrad update the norms weight by weight instead).
     cdef bint need_xx = (opt.track_objective and not opt.has_l1
@@ -1023,8 +1046,12 @@ cdef void run_epoch(const floating* data, const index_t* indices, const Problem*
         for mi in range(ep.lo, ep.hi):
             m = ep.models[mi]
             y = 1.0 if p.y_code[i] == p.model_class[m] else 0.0
-            g = loss_gradient(opt, ep, margin[mi], mi, y, &p.state[m])
-            step_model(x, ind, nnz, xx, g, weight, p, ep, mi)
+            g = loss_gradient(opt, ep, margin[mi], mi, y, &e)
+            penalty = step_model(x, ind, nnz, xx, g, weight, p, ep, mi)
+            if opt.track_objective:
+                # (After the step: the loss is not on the path to the next
+                # row's margin, so the CPU computes it alongside that.)
+                add_example(opt, &p.state[m], margin[mi], y, e, penalty)
     finish_epoch(<floating*>p.coef, p, ep)
 
 
