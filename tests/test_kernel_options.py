@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from sgdclf import _kernel
 
@@ -61,3 +62,63 @@ def test_elasticnet_uses_l1_ratio():
     assert not np.array_equal(
         _fit_coef("elasticnet", 0.15)[0], _fit_coef("elasticnet", 0.7)[0]
     )
+
+
+def _runner(X, coef, state, sparse):
+    rows = dict(X=X)
+    if sparse:
+        A = sp.csr_matrix(X)
+        rows = dict(data=A.data, indices=A.indices, indptr=A.indptr)
+    empty = np.zeros((0, X.shape[1]))
+    return _kernel.EpochRunner(
+        **rows,
+        y_code=(X[:, 0] > 0).astype(np.int32),
+        sample_weight=np.ones(1),
+        coef=coef,
+        average_coef=empty,
+        l1_q=empty,
+        adagrad_g=empty,
+        model_class=np.ones(1, dtype=np.int32),
+        state=state,
+        options=dict(
+            penalty=_kernel.PENALTIES["l2"],
+            alpha=1e-2,
+            l1_ratio=0.15,
+            schedule=_kernel.SCHEDULES["optimal"],
+            eta0=0.1,
+            power_t=0.5,
+            optimal_init=100.0,
+            fit_intercept=True,
+            average_start=0.0,
+            track_objective=True,
+            multinomial=False,
+        ),
+    )
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_the_cached_row_norms_give_what_fresh_ones_give(sparse):
+    # A runner keeps x . x of the rows its epochs have reached (for the
+    # objective); epochs over other subsets of rows must not notice.
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(30, 6))
+    X[rng.random(X.shape) < 0.3] = 0.0
+    orders = [
+        rng.choice(30, size=k, replace=False).astype(np.int64) for k in (10, 30, 20)
+    ]
+    results = []
+    for reuse in (True, False):
+        coef = np.zeros((1, 6))
+        state = np.zeros(1, dtype=_kernel.MODEL_STATE_DTYPE)
+        state["t"] = 1.0
+        runner = _runner(X, coef, state, sparse)
+        sums = []
+        for order in orders:
+            if not reuse:
+                runner = _runner(X, coef, state, sparse)
+            assert runner.run(np.zeros(1, dtype=np.int64), order) == -1
+            sums.append(state.copy())
+        results.append((coef.copy(), sums))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    for a, b in zip(results[0][1], results[1][1], strict=True):
+        np.testing.assert_array_equal(a, b)
