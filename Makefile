@@ -82,7 +82,8 @@ ASAN_TESTS ?= tests/test_inputs.py tests/test_multiclass.py tests/test_adagrad.p
               tests/test_behaviour.py tests/test_logistic.py tests/test_permutation.py \
               tests/test_parity.py tests/test_persist.py tests/test_common.py \
               tests/test_properties.py tests/test_kernel_checks.py tests/test_saga.py \
-              tests/test_kernel_options.py tests/test_state.py tests/test_cli_fuzz.py
+              tests/test_kernel_options.py tests/test_kernel_dense.py tests/test_state.py \
+              tests/test_cli_fuzz.py
 ASAN_OPTIONS_RUN := detect_leaks=0:halt_on_error=1:exitcode=66
 
 $(eval $(call built_env,$(ASAN_VENV),$(ASAN_BUILD),-Db_sanitize=address))
