@@ -221,12 +221,10 @@ def _input_options(parser):
 
 
 def _train(args):
-    import numpy as np
 
     from . import _stream
     from ._classifier import SGDLogisticClassifier
     from ._persist import save
-    from ._training import held_out_mask
 
     if args.chunk_rows < 1 or args.passes < 1 or not 0 <= args.holdout < 1:
         raise CommandError(
@@ -257,24 +255,18 @@ def _train(args):
         )
     total_bytes = sum(os.path.getsize(p) for p in args.data)
     report = _Progressive(quiet=args.quiet)
-    best, best_loss = None, math.inf
+    holdout = None
+    if args.holdout:
+        holdout = _Holdout(args.holdout, layout.classes, args.quiet)
     for pass_number in range(1, args.passes + 1):
-        holdout = _Metrics(np.unique(layout.classes))
         bar = _bar(total_bytes, f"pass {pass_number}/{args.passes}", args.quiet)
-        row_offset = rows_done = 0
-        for chunk in _stream.read(args.data, layout, args.chunk_rows, bar.update_to):
-            rows = np.arange(row_offset, row_offset + chunk.X.shape[0])
-            row_offset += chunk.X.shape[0]
-            held = held_out_mask(rows, args.holdout)
+        rows_read = rows_done = 0
+        for chunk, held in _chunks(args, layout, bar):
+            rows_read += len(held)
             train = ~held
             with _rows_of(chunk):
-                if held.any():
-                    # Before the first chunk is trained on, the model is uniform.
-                    holdout.add(
-                        model if hasattr(model, "classes_") else None,
-                        chunk.X[held],
-                        chunk.y[held],
-                    )
+                if holdout is not None:
+                    holdout.score(chunk, held)
                 if not train.any():
                     continue
                 X, y = chunk.X[train], chunk.y[train]
@@ -286,38 +278,48 @@ def _train(args):
             bar.set_postfix_str(f"{rows_done} rows, {rows_done / elapsed:,.0f} rows/s")
         bar.close()
         report.flush()
-        if args.holdout:
-            if not holdout.n:
-                if not args.quiet:
-                    print(
-                        f"pass {pass_number}: no held-out rows (too few rows for "
-                        f"--holdout {args.holdout})"
-                    )
-                continue
-            loss = holdout.log_loss()
-            if not args.quiet:
-                print(
-                    f"pass {pass_number}: holdout log-loss {loss:.6f} "
-                    f"({holdout.n} rows)"
-                )
-            if loss >= best_loss:
-                if not args.quiet:
-                    print(
-                        "holdout log-loss stopped improving: keeping the previous pass"
-                    )
-                model = best
-                break
-            best, best_loss = copy.deepcopy(model), loss
-    if not _fitted(model):
-        raise CommandError(
-            f"--holdout {args.holdout} keeps all {row_offset} rows out "
-            "of training; lower --holdout or give more rows."
-        )
+        if not _fitted(model):
+            raise CommandError(
+                f"--holdout {args.holdout} keeps all {rows_read} rows out "
+                "of training; lower --holdout or give more rows."
+            )
+        if holdout is None:
+            continue
+        # The read that trained this pass scored the previous pass's model.
+        if not holdout.judge():
+            break
+        holdout.start(pass_number, model)
+    else:
+        if holdout is not None and holdout.pending:
+            # One more read scores the last pass's model.
+            bar = _bar(total_bytes, "holdout", args.quiet)
+            for chunk, held in _chunks(args, layout, bar):
+                with _rows_of(chunk):
+                    holdout.score(chunk, held)
+            bar.close()
+            holdout.judge()
+    if holdout is not None:
+        model = holdout.best
     _remember_layout(model, layout)
     save(model, args.model)
     if not args.quiet:
         print(f"saved {args.model}")
     return 0
+
+
+def _chunks(args, layout, bar):
+    """(chunk, held) for each chunk of one read of the files, ``held`` marking
+    the rows --holdout keeps out of training (the same rows every read)."""
+    import numpy as np
+
+    from . import _stream
+    from ._training import held_out_mask
+
+    first_row = 0
+    for chunk in _stream.read(args.data, layout, args.chunk_rows, bar.update_to):
+        rows = np.arange(first_row, first_row + chunk.X.shape[0])
+        first_row += len(rows)
+        yield chunk, held_out_mask(rows, args.holdout)
 
 
 def _params(items):
@@ -471,6 +473,68 @@ def _remember_layout(model, layout):
         label_column=layout.label_column,
         columns=list(layout.columns),
     )
+
+
+class _Holdout:
+    """--holdout: the log-loss on the held-out rows of the model at the end of
+    each pass, and the best of those models.
+
+    The held-out rows are never trained on, so the model at the end of pass k
+    is scored on them (a frozen copy) while pass k + 1 reads the files, and
+    the last pass's model by one more read: k passes read the files k + 1
+    times. A pass no better than the best one before it stops the training,
+    and the best model is kept (the pass that scored it is dropped).
+    """
+
+    def __init__(self, fraction, classes, quiet):
+        import numpy as np
+
+        self.fraction = fraction
+        self.classes = np.unique(classes)
+        self.quiet = quiet
+        self.pending = None  # (pass number, the model at its end) being scored
+        self.metrics = None
+        self.best, self.best_pass, self.best_loss = None, None, math.inf
+
+    def start(self, pass_number, model):
+        """Score ``model``, the model at the end of ``pass_number``, next."""
+        self.pending = (pass_number, copy.deepcopy(model))
+        self.metrics = _Metrics(self.classes)
+
+    def score(self, chunk, held):
+        """Score the pending model on the held-out rows of ``chunk``."""
+        if self.pending is not None and held.any():
+            self.metrics.add(self.pending[1], chunk.X[held], chunk.y[held])
+
+    def judge(self):
+        """Report the pending pass's loss; False when it is no better than
+        the best pass (then ``best`` is the model to keep)."""
+        if self.pending is None:
+            return True
+        (pass_number, model), self.pending = self.pending, None
+        if not self.metrics.n:
+            self._say(
+                f"pass {pass_number}: no held-out rows (too few rows for "
+                f"--holdout {self.fraction})"
+            )
+            self.best = model
+            return True
+        loss = self.metrics.log_loss()
+        self._say(
+            f"pass {pass_number}: holdout log-loss {loss:.6f} ({self.metrics.n} rows)"
+        )
+        if loss >= self.best_loss:
+            self._say(
+                "holdout log-loss stopped improving: keeping the model of "
+                f"pass {self.best_pass}"
+            )
+            return False
+        self.best, self.best_pass, self.best_loss = model, pass_number, loss
+        return True
+
+    def _say(self, text):
+        if not self.quiet:
+            print(text)
 
 
 class _Metrics:
