@@ -1,5 +1,6 @@
 """Reading data in chunks: svmlight/libsvm and CSV files, plain or compressed
-(.gz, .bz2), never a whole file at a time.
+(.gz, .bz2), never a whole file at a time. The path ``-`` is standard input
+(compressed or not), which can be read once.
 
 Each reader yields ``Chunk``s of at most ``chunk_rows`` rows with the line
 number of every row, so errors name the file and line. The lines of a chunk
@@ -13,6 +14,7 @@ import gzip
 import io
 import os
 import re
+import sys
 import zlib
 from dataclasses import dataclass, field
 
@@ -74,13 +76,81 @@ def _separator(path):
     return "\t" if _base_name(path).endswith(".tsv") else ","
 
 
+STDIN = "-"  # the path that means standard input
+
+
+def is_stdin(path):
+    return os.fspath(path) == STDIN
+
+
+def total_size(paths):
+    """The bytes in ``paths``, or None when one is standard input."""
+    if any(is_stdin(p) for p in paths):
+        return None
+    return sum(os.path.getsize(p) for p in paths)
+
+
+class _Counted(io.RawIOBase):
+    """A binary stream that counts the bytes read from it."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.count = 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        read = getattr(self.stream, "readinto1", self.stream.readinto)
+        n = read(buffer) or 0
+        self.count += n
+        return n
+
+
+class _Stdin:
+    """Standard input, decompressed if it starts like gzip or bzip2 data.
+    One per process: what was read stays read, except the lines handed back
+    (a CSV header looked at before the rows are read)."""
+
+    _current = None
+
+    @classmethod
+    def get(cls):
+        if getattr(sys.stdin, "buffer", None) is None:
+            raise DataError("<stdin>: there is no standard input to read.")
+        if cls._current is None or cls._current.source is not sys.stdin.buffer:
+            cls._current = cls(sys.stdin.buffer)
+        return cls._current
+
+    def __init__(self, source):
+        self.source = source
+        self.counter = _Counted(source)
+        self.raw = io.BufferedReader(self.counter, buffer_size=1 << 20)
+        magic = self.raw.peek(3)[:3]
+        if magic.startswith(b"\x1f\x8b"):
+            self.stream = gzip.GzipFile(fileobj=self.raw)
+        elif magic == b"BZh":
+            self.stream = bz2.BZ2File(self.raw)
+        else:
+            self.stream = self.raw
+        self.handed_back = []
+
+
 class _Source:
-    """A binary file, decompressed on the fly; ``bytes_read`` counts the
-    (compressed) bytes consumed so far."""
+    """A binary file (or standard input), decompressed on the fly;
+    ``bytes_read`` counts the (compressed) bytes consumed so far."""
 
     def __init__(self, path):
+        self.on_progress, self.done_before = None, 0
+        if is_stdin(path):
+            stdin = _Stdin.get()
+            self.path, self.size, self.stdin = "<stdin>", None, stdin
+            self.raw, self.stream = stdin.raw, stdin.stream
+            self.handed_back = stdin.handed_back
+            return
         self.path = os.fspath(path)
         self.size = max(os.path.getsize(self.path), 1)
+        self.stdin, self.handed_back = None, []
         self.raw = open(self.path, "rb")
         name = self.path.lower()
         if name.endswith(".gz"):
@@ -95,16 +165,28 @@ class _Source:
         compressed file raises DataError naming the line it stops at."""
         number = first - 1
         try:
-            for number, line in enumerate(self.stream, first):
+            while self.handed_back:
+                number += 1
+                yield number, self.handed_back.pop(0)
+            for line in self.stream:
+                number += 1
                 yield number, line
         except (EOFError, zlib.error, OSError) as exc:
             raise self._damaged(exc, number + 1) from None
 
-    def readline(self):
-        try:
-            return self.stream.readline()
-        except (EOFError, zlib.error, OSError) as exc:
-            raise self._damaged(exc, 1) from None
+    def readline(self, keep=False):
+        """The next line; ``keep``: it stays the next line (standard input
+        cannot be opened again to read it a second time)."""
+        if self.handed_back:
+            line = self.handed_back.pop(0)
+        else:
+            try:
+                line = self.stream.readline()
+            except (EOFError, zlib.error, OSError) as exc:
+                raise self._damaged(exc, 1) from None
+        if keep:
+            self.handed_back.insert(0, line)
+        return line
 
     def _damaged(self, exc, number):
         where = f"{self.path}, line {number}"
@@ -120,10 +202,20 @@ class _Source:
             "compress the file again."
         )
 
+    def progress(self):
+        """Tell ``on_progress`` the bytes read so far, this file's and those
+        of the files before it (``done_before``)."""
+        if self.on_progress is not None:
+            self.on_progress(self.done_before + self.bytes_read())
+
     def bytes_read(self):
+        if self.stdin is not None:
+            return self.stdin.counter.count
         return self.raw.tell()
 
     def close(self):
+        if self.stdin is not None:
+            return  # (it may be read on: a CSV header, then the rows)
         if self.stream is not self.raw:
             self.stream.close()
         self.raw.close()
@@ -227,6 +319,12 @@ def _parse_svmlight(lines, numbers, path, n_features, zero_based):
 def _svmlight_problem(exc, zero_based):
     """scikit-learn's complaint about one line, said in the file's terms."""
     text = str(exc).rstrip(".")
+    if text.startswith("Invalid index 0"):
+        return (
+            "feature index 0, but the indices are read as 1-based (libsvm's "
+            "convention); if they start at 0, as scikit-learn's "
+            "dump_svmlight_file writes them, train with --zero-based."
+        )
     beyond = re.search(
         r"n_features was set to (\d+), but input file contains (\d+)", text
     )
@@ -262,10 +360,10 @@ def _pick_label_column(columns, requested, path):
     return columns[-1]
 
 
-def _csv_header(source):
+def _csv_header(source, keep=False):
     import pandas as pd
 
-    header = source.readline()
+    header = source.readline(keep)
     if not header.strip():
         raise DataError(
             f"{source.path}, line 1: no header line (a CSV file needs "
@@ -288,8 +386,10 @@ def _csv_header(source):
 
 
 def csv_columns(path):
+    """The columns a CSV file's header names (standard input's header stays
+    to be read with the rows)."""
     with _Source(path) as source:
-        return _csv_header(source)
+        return _csv_header(source, keep=True)
 
 
 def csv_chunks(source, chunk_rows, label_column, features):
@@ -388,23 +488,17 @@ def read(paths, layout, chunk_rows, on_progress=None, labels=True):
     ``on_progress(bytes_done)`` is called after every chunk with the bytes
     read so far over all files.
     """
-    done_before = 0
-    for path in paths:
-        with _Source(path) as source:
-            if layout.format == "svmlight":
-                parts = svmlight_chunks(
-                    source, chunk_rows, layout.n_features, layout.zero_based
-                )
-            else:
-                parts = csv_chunks(
-                    source, chunk_rows, layout.label_column, layout.columns
-                )
-            for chunk in parts:
-                _check_chunk(chunk, layout, source.path, labels)
-                if on_progress is not None:
-                    on_progress(done_before + source.bytes_read())
-                yield chunk
-            done_before += source.size
+    for source in _sources(paths, on_progress):
+        if layout.format == "svmlight":
+            parts = svmlight_chunks(
+                source, chunk_rows, layout.n_features, layout.zero_based
+            )
+        else:
+            parts = csv_chunks(source, chunk_rows, layout.label_column, layout.columns)
+        for chunk in parts:
+            _check_chunk(chunk, layout, source.path, labels)
+            source.progress()
+            yield chunk
 
 
 def _check_chunk(chunk, layout, path, labels):
@@ -442,6 +536,17 @@ def _unique_labels(parts, path):
         ) from None
 
 
+def _sources(paths, on_progress=None):
+    """Each file opened in turn, with ``progress()`` reporting the bytes read
+    so far over all of them to ``on_progress``."""
+    done_before = 0
+    for path in paths:
+        with _Source(path) as source:
+            source.on_progress, source.done_before = on_progress, done_before
+            yield source
+            done_before += source.size or source.bytes_read()
+
+
 def scan(
     paths,
     fmt,
@@ -450,9 +555,12 @@ def scan(
     n_features=None,
     classes=None,
     zero_based=False,
+    on_progress=None,
 ):
     """The layout of the files: classes and number of features from one
-    light pass when not given (svmlight: also whether indices start at 0)."""
+    light pass when not given (svmlight: also whether indices start at 0,
+    unless ``zero_based`` says they do). ``on_progress(bytes_done)`` is
+    called after every chunk of that pass."""
     fmt = detect_format(paths[0], fmt)
     if fmt == "csv":
         columns = csv_columns(paths[0])
@@ -465,10 +573,10 @@ def scan(
             )
         if classes is None:
             labels = []
-            for path in paths:
-                with _Source(path) as source:
-                    for chunk in csv_chunks(source, chunk_rows, label, features):
-                        labels.append(np.unique(chunk.y))
+            for source in _sources(paths, on_progress):
+                for chunk in csv_chunks(source, chunk_rows, label, features):
+                    labels.append(np.unique(chunk.y))
+                    source.progress()
             classes = _unique_labels(labels, paths[0])
         return Layout(
             format="csv",
@@ -486,19 +594,19 @@ def scan(
             zero_based=zero_based,
         )
     labels, smallest, largest, where_largest = [], None, -1, None
-    for path in paths:
-        with _Source(path) as source:
-            for chunk in svmlight_chunks(source, chunk_rows, None, True):
-                labels.append(np.unique(chunk.y))
-                if chunk.X.nnz:
-                    low = chunk.X.indices.min()
-                    smallest = low if smallest is None else min(smallest, low)
-                    at = chunk.X.indices.argmax()
-                    if chunk.X.indices[at] > largest:
-                        largest = int(chunk.X.indices[at])
-                        row = np.searchsorted(chunk.X.indptr, at, side="right") - 1
-                        where_largest = f"{path}, line {chunk.lines[row]}"
-    zero_based = smallest == 0
+    for source in _sources(paths, on_progress):
+        for chunk in svmlight_chunks(source, chunk_rows, None, True):
+            labels.append(np.unique(chunk.y))
+            if chunk.X.nnz:
+                low = chunk.X.indices.min()
+                smallest = low if smallest is None else min(smallest, low)
+                at = chunk.X.indices.argmax()
+                if chunk.X.indices[at] > largest:
+                    largest = int(chunk.X.indices[at])
+                    row = np.searchsorted(chunk.X.indptr, at, side="right") - 1
+                    where_largest = f"{source.path}, line {chunk.lines[row]}"
+            source.progress()
+    zero_based = zero_based or smallest == 0
     found = largest + 1 if zero_based else max(largest, 0)
     if n_features is not None:
         if n_features < found:
