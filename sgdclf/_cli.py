@@ -1,4 +1,4 @@
-"""The ``sgdclf`` command: train, predict and evaluate on files, streaming.
+"""The sgdclf command: train, predict and evaluate on files, streaming.
 
     sgdclf train DATA... --model OUT.skops [options]
     sgdclf predict --model M.skops DATA... [--proba] [--output FILE]
@@ -9,31 +9,43 @@ Training calls ``partial_fit`` chunk by chunk, so memory is bounded by the
 chunk size and the model, whatever the size of the files. Before training on
 a chunk the model predicts it (progressive validation, as Vowpal Wabbit
 reports): the table shows log-loss and accuracy on examples the model had
-not seen yet, at doubling row counts.
+not seen yet, at doubling row counts. On a terminal, progress bars (on
+stderr) show the bytes read; the table's lines are written above them.
 
-Every failure is one line on stderr, ``sgdclf CMD: error: FILE, line N: what,
-and what to do``, with exit status 2: mistakes in the arguments, files that
-cannot be read or would be overwritten, bad rows, damaged model files. Nothing
-is written then, and no existing file is replaced. SIGTERM stops the command
-as Ctrl-C does (exit status 128 + the signal number), so a model being written
-is not left behind as a temporary file.
+A command that succeeds says what it did in one line on stderr (stdout stays
+data); every failure is one line on stderr, ``sgdclf CMD: error: FILE, line
+N: what, and what to do``, with exit status 2: mistakes in the arguments,
+files that cannot be read or would be overwritten, bad rows, damaged model
+files. Nothing is written then, and no existing file is replaced. Ctrl-C and
+SIGTERM stop the command with one line and exit status 128 + the signal
+number (130, 143), so a model being written is not left behind as a
+temporary file.
 
 The parser is built from the standard library alone, so that ``--help`` and
 mistakes in the arguments are answered at once; each command imports what it
 needs (numpy, scikit-learn, skops, ...) when it runs.
 """
 
-import argparse
-import ast
-import contextlib
-import copy
-import math
-import os
-import re
-import signal
-import stat
 import sys
-from pathlib import Path
+
+try:  # Ctrl-C while the command starts: the same one line as later.
+    import argparse
+    import ast
+    import contextlib
+    import copy
+    import math
+    import os
+    import re
+    import signal
+    import stat
+    import textwrap
+    import warnings
+    from pathlib import Path
+
+    from . import __version__
+except KeyboardInterrupt:
+    print("sgdclf: stopped by SIGINT", file=sys.stderr)
+    sys.exit(130)
 
 
 class CommandError(Exception):
@@ -55,16 +67,39 @@ class _Parser(argparse.ArgumentParser):
         raise CommandError(f"{message} (see {self.prog} --help)", prog=self.prog)
 
 
-class _Stopped(KeyboardInterrupt):
-    """SIGTERM, raised where the program is, so cleanup runs as for Ctrl-C."""
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Help that shows each option's default, and examples as written."""
 
-    signal = signal.SIGTERM
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        if (
+            action.option_strings
+            and not action.required
+            and not (default is None or default is False or default == [])
+            and default is not argparse.SUPPRESS
+            and "default" not in text
+        ):
+            text += " (default: %(default)s)"
+        return text
+
+
+class _Stopped(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM, raised where the program is, so cleanup runs."""
+
+    def __init__(self, signum):
+        super().__init__()
+        self.signal = signum
 
 
 def main(argv=None):
+    """The command with ``argv`` (default: the program's arguments); returns
+    the exit status."""
     parser = _parser()
     prog = parser.prog
-    with _sigterm_as_interrupt():
+    # As the program (argv None), a stop leaves Ctrl-C ignored: the process
+    # is on its way out, and another Ctrl-C would end it by the signal.
+    with _signals_as_interrupt(restore_after_stop=argv is not None):
         try:
             args, extra = parser.parse_known_args(argv)
             prog = f"{parser.prog} {args.command}"
@@ -79,6 +114,7 @@ def main(argv=None):
             return 0
         except KeyboardInterrupt as exc:
             number = getattr(exc, "signal", signal.SIGINT)
+            _close_bars()
             print(f"{prog}: stopped by {signal.Signals(number).name}", file=sys.stderr)
             return 128 + number
         except CommandError as exc:
@@ -108,112 +144,279 @@ def _os_error(exc):
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt():
+def _signals_as_interrupt(restore_after_stop=True):
+    """SIGINT (Ctrl-C) and SIGTERM raise _Stopped; the first one makes both
+    ignored, so the cleanup it starts (a temporary file removed, progress
+    bars cleared) and the one line that says so are not cut short by a
+    second Ctrl-C. The previous handlers come back at the end, after a stop
+    only if ``restore_after_stop``."""
+    names = (signal.SIGINT, signal.SIGTERM)
+    stopped = False
+
     def stop(signum, frame):
-        raise _Stopped()
+        nonlocal stopped
+        stopped = True
+        for name in names:
+            signal.signal(name, signal.SIG_IGN)
+        raise _Stopped(signum)
 
     try:
-        previous = signal.signal(signal.SIGTERM, stop)
+        previous = {name: signal.signal(name, stop) for name in names}
     except ValueError:  # not the main thread (main() called from a thread)
-        previous = None
+        previous = {}
     try:
         yield
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        if restore_after_stop or not stopped:
+            for name, handler in previous.items():
+                signal.signal(name, handler)
+
+
+def _close_bars():
+    """Clear the progress bars that an interruption left on the terminal
+    (also one interrupted while it was drawn first, which cannot clear
+    itself: the line the cursor is on is blanked)."""
+    tqdm = sys.modules.get("tqdm")
+    if tqdm is None:
+        return
+    for bar in list(tqdm.tqdm._instances):
+        with contextlib.suppress(Exception):
+            bar.close()
+    with contextlib.suppress(OSError, ValueError):
+        if sys.stderr.isatty():
+            width = os.get_terminal_size(sys.stderr.fileno()).columns
+            sys.stderr.write("\r" + " " * (width - 1) + "\r")
+
+
+# ------------------------------------------------------------------ arguments
+
+_DESCRIPTION = """\
+Logistic regression by stochastic gradient descent on files larger than
+memory: svmlight/libsvm or CSV files (plain, .gz or .bz2, or - for standard
+input), read in chunks."""
+
+_EXAMPLES = {
+    None: """\
+examples:
+  sgdclf train train.svm.gz --model model.skops --passes 3 --holdout 0.05
+  sgdclf evaluate --model model.skops test.svm
+  sgdclf predict --model model.skops new.csv --proba --output proba.csv
+  sgdclf export-onnx --model model.skops --output model.onnx""",
+    "train": """\
+examples:
+  sgdclf train train.svm.gz --model model.skops --passes 3 --holdout 0.05 \\
+      --param learning_rate=adagrad --param eta0=0.1
+  sgdclf train data.csv --label-column species --model model.skops
+  zcat big.svm.gz | sgdclf train - --classes=-1,1 --n-features 1000 \\
+      --model model.skops""",
+    "predict": """\
+examples:
+  sgdclf predict --model model.skops new.svm > labels.txt
+  sgdclf predict --model model.skops new.csv --proba --output proba.csv""",
+    "evaluate": """\
+examples:
+  sgdclf evaluate --model model.skops test.svm.gz
+  sgdclf evaluate --model model.skops test.csv --label-column species""",
+    "export-onnx": """\
+examples:
+  sgdclf export-onnx --model model.skops --output model.onnx
+  sgdclf export-onnx --model model.skops --output model.onnx --dtype float32""",
+}
 
 
 def _parser():
-    parser = _Parser(prog="sgdclf", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    train = commands.add_parser("train", help="train a model on files, streaming")
-    train.add_argument(
-        "data", nargs="+", type=Path, help="svmlight or CSV files (.gz, .bz2)"
+    parser = _Parser(
+        prog="sgdclf",
+        description=_DESCRIPTION,
+        epilog=_EXAMPLES[None] + "\n\nEach command's options: sgdclf COMMAND --help",
+        formatter_class=_Help,
     )
-    train.add_argument("--model", required=True, type=Path, help="output .skops file")
-    _input_options(train)
+    parser.add_argument("--version", action="version", version=f"sgdclf {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    def command(name, help, description):
+        sub = commands.add_parser(
+            name,
+            help=help,
+            description=textwrap.fill(description, 79),
+            epilog=_EXAMPLES[name],
+            formatter_class=_Help,
+        )
+        return sub
+
+    train = command(
+        "train",
+        "train a model on files, streaming",
+        "Train SGDLogisticClassifier with partial_fit, one chunk of rows at a "
+        "time, and save it as a .skops file. Classes and the number of features "
+        "come from a first scan of the files unless --classes and --n-features "
+        "give them. The table printed is progressive validation: each chunk is "
+        "predicted before the model trains on it.",
+    )
+    _data(train, "training data")
     train.add_argument(
-        "--n-features", type=int, help="number of features (else scanned)"
+        "--model",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="where to save the model (.skops)",
+    )
+    _input_options(train, "read and trained on")
+    train.add_argument(
+        "--n-features",
+        type=int,
+        metavar="N",
+        help="number of features (default: from the CSV header, or a scan of "
+        "svmlight files; needed for svmlight on standard input)",
     )
     train.add_argument(
         "--classes",
-        help="comma-separated labels (else scanned); "
-        "write --classes=-1,1 when the first starts with -",
+        metavar="A,B,...",
+        help="comma-separated labels (default: from a scan of the files; "
+        "needed for standard input); write --classes=-1,1 when the first "
+        "starts with -",
     )
     train.add_argument(
         "--zero-based",
         action="store_true",
-        help="svmlight feature indices start at 0 (only needed with "
-        "--classes and --n-features; a scan finds out itself)",
+        help="svmlight feature indices start at 0, as scikit-learn writes "
+        "them (a scan finds out itself when index 0 occurs)",
     )
-    train.add_argument("--passes", type=int, default=1, help="passes over the files")
+    train.add_argument(
+        "--passes", type=int, default=1, metavar="N", help="passes over the files"
+    )
     train.add_argument(
         "--holdout",
         type=float,
         default=0.0,
-        help="fraction of rows kept out of training; stop when its "
-        "log-loss stops improving",
+        metavar="FRACTION",
+        help="fraction of rows kept out of training; after each pass, their "
+        "log-loss under the model; stop when it no longer improves and keep "
+        "the best pass",
     )
     train.add_argument(
         "--param",
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="an SGDLogisticClassifier parameter (repeatable)",
+        help="an SGDLogisticClassifier parameter, e.g. alpha=1e-5 "
+        "(repeatable; default: the estimator's defaults)",
     )
-    train.add_argument("--quiet", action="store_true", help="no progress output")
+    _quiet(train, "no progress, table or message (errors only)")
     train.set_defaults(run=_train)
 
-    predict = commands.add_parser("predict", help="predict labels or probabilities")
-    predict.add_argument("data", nargs="+", type=Path)
-    predict.add_argument("--model", required=True, type=Path)
-    _input_options(predict)
+    predict = command(
+        "predict",
+        "predict labels or probabilities",
+        "Write one predicted label per row, or with --proba a CSV of class "
+        "probabilities (a header line naming the classes, then one line per "
+        "row). Files are read as in training: CSV columns are matched by name, "
+        "and a label column may be there or not.",
+    )
+    _data(predict, "rows to predict")
+    _model(predict)
+    _input_options(predict, "read and predicted")
     predict.add_argument(
         "--proba",
         action="store_true",
         help="CSV of class probabilities instead of labels",
     )
-    predict.add_argument("--output", type=Path, help="output file (default: stdout)")
+    predict.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="output file, written whole or not at all (default: standard "
+        "output, as with -)",
+    )
+    _quiet(predict, "no message when done (errors only)")
     predict.set_defaults(run=_predict)
 
-    evaluate = commands.add_parser(
-        "evaluate", help="log-loss, accuracy, ROC AUC, confusion matrix"
+    evaluate = command(
+        "evaluate",
+        "log-loss, accuracy, ROC AUC, confusion matrix",
+        "Print the model's log-loss, accuracy, ROC AUC (two classes) and "
+        "confusion matrix on labelled files.",
     )
-    evaluate.add_argument("data", nargs="+", type=Path)
-    evaluate.add_argument("--model", required=True, type=Path)
-    _input_options(evaluate)
+    _data(evaluate, "labelled rows to evaluate the model on")
+    _model(evaluate)
+    _input_options(evaluate, "read and evaluated")
+    _quiet(evaluate, "no message when done (errors only)")
     evaluate.set_defaults(run=_evaluate)
 
-    export = commands.add_parser("export-onnx", help="write the model as ONNX")
-    export.add_argument("--model", required=True, type=Path)
-    export.add_argument("--output", required=True, type=Path, help="output .onnx file")
+    export = command(
+        "export-onnx",
+        "write the model as ONNX",
+        "Write the model as an ONNX graph (needs the onnx package): input X "
+        "(rows x features, of --dtype), outputs label and probabilities, equal "
+        "to predict and predict_proba.",
+    )
+    _model(export)
+    export.add_argument(
+        "--output",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="the .onnx file to write",
+    )
     export.add_argument(
         "--dtype",
         choices=["float32", "float64"],
         help="input and computation type (default: the model's)",
     )
+    _quiet(export, "no message when done (errors only)")
     export.set_defaults(run=_export_onnx)
     return parser
 
 
-def _input_options(parser):
+def _data(parser, what):
+    parser.add_argument(
+        "data",
+        nargs="+",
+        type=Path,
+        metavar="DATA",
+        help=f"{what}: svmlight or CSV files (.csv/.tsv; plain, .gz or .bz2); "
+        "- reads standard input",
+    )
+
+
+def _model(parser):
+    parser.add_argument(
+        "--model",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="a model saved by sgdclf train (.skops)",
+    )
+
+
+def _quiet(parser, what):
+    parser.add_argument("--quiet", action="store_true", help=what)
+
+
+def _input_options(parser, verb):
+    training = parser.prog.endswith("train")
     parser.add_argument(
         "--format",
         choices=["auto", "svmlight", "csv"],
         default="auto",
-        help="file format (auto: .csv/.tsv is CSV, else svmlight)",
+        help="file format; auto: .csv/.tsv (also .gz, .bz2) is CSV, else "
+        + ("svmlight" if training else "svmlight; - is read as in training"),
     )
     parser.add_argument(
         "--label-column",
+        metavar="NAME",
         help="CSV: the label column (default: "
-        "label, target, y or class, else the last column)",
+        + ("" if training else "the training data's, else ")
+        + (
+            "label, target, y or class, else the last column)" if training else "label)"
+        ),
     )
     parser.add_argument(
         "--chunk-rows",
         type=int,
         default=10_000,
-        help="rows read and trained on at a time",
+        metavar="N",
+        help=f"rows {verb} at a time",
     )
 
 
@@ -221,6 +424,7 @@ def _input_options(parser):
 
 
 def _train(args):
+    import numpy as np
 
     from . import _stream
     from ._classifier import SGDLogisticClassifier
@@ -232,18 +436,22 @@ def _train(args):
         )
     if args.n_features is not None and args.n_features < 1:
         raise CommandError("--n-features must be >= 1.")
+    _check_stdin_for_training(args)
     _check_paths(args.data, {"--model": args.model})
     model = SGDLogisticClassifier(**_params(args.param))
     classes = _parse_classes(args.classes)
-    layout = _stream.scan(
-        args.data,
-        args.format,
-        args.chunk_rows,
-        args.label_column,
-        args.n_features,
-        classes,
-        args.zero_based,
-    )
+    total_bytes = _stream.total_size(args.data)
+    with _scan_progress(total_bytes, args.quiet) as on_progress:
+        layout = _stream.scan(
+            args.data,
+            args.format,
+            args.chunk_rows,
+            args.label_column,
+            args.n_features,
+            classes,
+            args.zero_based,
+            on_progress,
+        )
     if len(layout.classes) == 0:
         raise CommandError(f"{', '.join(map(str, args.data))}: no rows to train on.")
     if len(layout.classes) < 2:
@@ -253,36 +461,37 @@ def _train(args):
             f"({', '.join(map(_stream._text, layout.classes))}); a "
             "classifier needs at least 2."
         )
-    total_bytes = sum(os.path.getsize(p) for p in args.data)
     report = _Progressive(quiet=args.quiet)
     holdout = None
     if args.holdout:
         holdout = _Holdout(args.holdout, layout.classes, args.quiet)
     for pass_number in range(1, args.passes + 1):
-        bar = _bar(total_bytes, f"pass {pass_number}/{args.passes}", args.quiet)
         rows_read = rows_done = 0
-        for chunk, held in _chunks(args, layout, bar):
-            rows_read += len(held)
-            train = ~held
-            with _rows_of(chunk):
-                if holdout is not None:
-                    holdout.score(chunk, held)
-                if not train.any():
-                    continue
-                X, y = chunk.X[train], chunk.y[train]
-                if hasattr(model, "classes_") and pass_number == 1:
-                    report.add(model, X, y)
-                model.partial_fit(X, y, classes=layout.classes)
-            rows_done += X.shape[0]
-            elapsed = max(bar.format_dict["elapsed"], 1e-9)
-            bar.set_postfix_str(f"{rows_done} rows, {rows_done / elapsed:,.0f} rows/s")
-        bar.close()
+        with _bar(total_bytes, f"pass {pass_number}/{args.passes}", args.quiet) as bar:
+            for chunk, held in _chunks(args, layout, bar):
+                rows_read += len(held)
+                train = ~held
+                with _rows_of(chunk):
+                    if holdout is not None:
+                        holdout.score(chunk, held)
+                    if not train.any():
+                        continue
+                    X, y = chunk.X[train], chunk.y[train]
+                    if hasattr(model, "classes_") and pass_number == 1:
+                        report.add(model, X, y)
+                    model.partial_fit(X, y, classes=layout.classes)
+                rows_done += X.shape[0]
+                elapsed = max(bar.format_dict["elapsed"], 1e-9)
+                bar.set_postfix_str(
+                    f"{rows_done} rows, {rows_done / elapsed:,.0f} rows/s"
+                )
         report.flush()
         if not _fitted(model):
             raise CommandError(
                 f"--holdout {args.holdout} keeps all {rows_read} rows out "
                 "of training; lower --holdout or give more rows."
             )
+        passes_run = pass_number
         if holdout is None:
             continue
         # The read that trained this pass scored the previous pass's model.
@@ -292,19 +501,106 @@ def _train(args):
     else:
         if holdout is not None and holdout.pending:
             # One more read scores the last pass's model.
-            bar = _bar(total_bytes, "holdout", args.quiet)
-            for chunk, held in _chunks(args, layout, bar):
-                with _rows_of(chunk):
-                    holdout.score(chunk, held)
-            bar.close()
+            with _bar(total_bytes, "holdout", args.quiet) as bar:
+                for chunk, held in _chunks(args, layout, bar):
+                    with _rows_of(chunk):
+                        holdout.score(chunk, held)
             holdout.judge()
     if holdout is not None:
-        model = holdout.best
+        model, passes_run = holdout.best, holdout.best_pass
     _remember_layout(model, layout)
+    if layout.format == "csv":
+        # As fit on a DataFrame would: predicting a DataFrame checks its columns.
+        model.feature_names_in_ = np.asarray(layout.columns, dtype=object)
     save(model, args.model)
-    if not args.quiet:
-        print(f"saved {args.model}")
+    _done(
+        args,
+        f"saved {args.model}: {len(layout.classes)} classes, "
+        f"{layout.n_features} features, {_rows(rows_done)} x {passes_run} "
+        f"pass{'es' if passes_run > 1 else ''}",
+    )
     return 0
+
+
+def _check_stdin_for_training(args):
+    """Standard input is read once: no scan, one pass, no --holdout."""
+    from . import _stream
+
+    if not any(_stream.is_stdin(p) for p in args.data):
+        return
+    _check_stdin_once(args)
+    svmlight = _stream.detect_format(_stream.STDIN, args.format) == "svmlight"
+    missing = [
+        option
+        for option, value, needed in [
+            ("--classes", args.classes, True),
+            ("--n-features", args.n_features, svmlight),
+        ]
+        if needed and value is None
+    ]
+    if missing:
+        raise CommandError(
+            f"- (standard input) is read once, without a first scan to find "
+            f"the classes and the number of features: give {' and '.join(missing)}"
+            " (e.g. --classes=0,1 --n-features 100)"
+            + (", or --format csv if it is CSV" if svmlight else "")
+            + "."
+        )
+    if args.passes > 1 or args.holdout:
+        raise CommandError(
+            "--passes and --holdout read the data again, and - (standard "
+            "input) can be read once: save it to a file and train on that."
+        )
+
+
+def _check_stdin_once(args):
+    from . import _stream
+
+    if sum(_stream.is_stdin(p) for p in args.data) > 1:
+        raise CommandError("- (standard input) can be read once: name it once.")
+
+
+@contextlib.contextmanager
+def _scan_progress(total, quiet):
+    """``on_progress`` for the first scan, whose bar appears when the scan
+    reads (none when --classes and --n-features spare it)."""
+    bar = None
+
+    def on_progress(done):
+        nonlocal bar
+        if bar is None:
+            bar = _bar(total, "scan", quiet)
+        bar.update_to(done)
+
+    try:
+        yield on_progress
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _done(args, text):
+    """A command's one line saying what it did: on stderr, so that stdout
+    holds only data."""
+    if not args.quiet:
+        _out(text, sys.stderr)
+
+
+def _rows(n):
+    return f"{n} row{'' if n == 1 else 's'}"
+
+
+def _out(text, file=None):
+    """Print a line above the progress bars: they are cleared, the line is
+    written, and they are drawn again below it."""
+    file = sys.stdout if file is None else file
+    if "tqdm" in sys.modules:
+        from tqdm import tqdm
+
+        tqdm.write(text, file=file)
+    else:
+        print(text, file=file)
+    file.flush()
 
 
 def _chunks(args, layout, bar):
@@ -371,7 +667,9 @@ def _parse_classes(text):
 def _check_paths(inputs, outputs):
     """Before any work (not after hours of training): every input can be read,
     and every output (``{option: path}``) can be written without replacing an
-    input (also through a link) or anything but a regular file."""
+    input (also through a link) or anything but a regular file. The input
+    ``-`` is standard input."""
+    inputs = [path for path in inputs if str(path) != "-"]
     for path in inputs:
         if not path.exists():
             raise CommandError(f"{path}: no such file.")
@@ -517,7 +815,7 @@ class _Holdout:
                 f"pass {pass_number}: no held-out rows (too few rows for "
                 f"--holdout {self.fraction})"
             )
-            self.best = model
+            self.best, self.best_pass = model, pass_number
             return True
         loss = self.metrics.log_loss()
         self._say(
@@ -534,7 +832,7 @@ class _Holdout:
 
     def _say(self, text):
         if not self.quiet:
-            print(text)
+            _out(text)
 
 
 class _Metrics:
@@ -551,14 +849,8 @@ class _Metrics:
         self.scores, self.truth = [], []
 
     def add(self, model, X, y, keep_scores=False):
-        """Score ``model`` on (X, y); model None predicts uniform probabilities."""
-        import numpy as np
-
-        if model is None:
-            proba = np.full((len(y), len(self.classes)), 1.0 / len(self.classes))
-        else:
-            proba = model.predict_proba(X)
-        self.add_proba(proba, y, keep_scores)
+        """Score ``model`` on (X, y)."""
+        self.add_proba(model.predict_proba(X), y, keep_scores)
 
     def add_proba(self, proba, y, keep_scores=False):
         import numpy as np
@@ -610,24 +902,26 @@ class _Progressive:
         if self.quiet or self.since is None or not self.since.n:
             return
         if not self.header:
-            print("progressive validation (each row predicted before training on it)")
-            print(
+            _out("progressive validation (each row predicted before training on it)")
+            _out(
                 f"{'rows':>12} {'log-loss':>10} {'accuracy':>9} "
                 f"{'since last: log-loss':>21} {'accuracy':>9}"
             )
             self.header = True
         total, since = self.total, self.since
-        print(
+        _out(
             f"{total.n:>12} {total.log_loss():>10.5f} {total.accuracy():>9.4f} "
-            f"{since.log_loss():>21.5f} {since.accuracy():>9.4f}",
-            flush=True,
+            f"{since.log_loss():>21.5f} {since.accuracy():>9.4f}"
         )
         self.since = _Metrics(total.classes)
 
 
 def _bar(total, description, quiet):
+    """A progress bar of the bytes read (``update_to(bytes)``) on stderr,
+    when it is a terminal; cleared when closed (it is a context manager)."""
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # (no thread to adjust the refresh rate)
     bar = tqdm(
         total=total,
         desc=description,
@@ -654,7 +948,10 @@ def _layout_for(model, args):
     from . import _stream
 
     saved = getattr(model, "sgdclf_input_", {})
-    fmt = _stream.detect_format(args.data[0], args.format)
+    if _stream.is_stdin(args.data[0]) and args.format == "auto":
+        fmt = saved.get("format", "svmlight")
+    else:
+        fmt = _stream.detect_format(args.data[0], args.format)
     label = args.label_column or saved.get("label_column")
     columns = saved.get("columns") or []
     if fmt == "csv":
@@ -680,28 +977,58 @@ def _predict(args):
     from ._persist import write_atomically
 
     _check_chunk_rows(args)
-    outputs = {} if args.output is None else {"--output": args.output}
-    _check_paths([args.model, *args.data], outputs)
+    _check_stdin_once(args)
+    to_stdout = args.output is None or str(args.output) == "-"
+    _check_paths(
+        [args.model, *args.data], {} if to_stdout else {"--output": args.output}
+    )
     model = _load(args.model)
     layout = _layout_for(model, args)
+    # Lines of predictions on the terminal would break a bar.
+    no_bar = args.quiet or (to_stdout and sys.stdout.isatty())
+    rows = 0
 
     def write(out):
+        nonlocal rows
         if args.proba:
             out.write(",".join(str(c) for c in model.classes_) + "\n")
-        for chunk in _stream.read(args.data, layout, args.chunk_rows, labels=False):
-            with _rows_of(chunk):
-                if args.proba:
-                    np.savetxt(
-                        out, model.predict_proba(chunk.X), delimiter=",", fmt="%.9g"
-                    )
-                else:
-                    out.write("\n".join(str(v) for v in model.predict(chunk.X)) + "\n")
+        total = _stream.total_size(args.data)
+        with _bar(total, "predict", no_bar) as bar, _named_columns_checked():
+            for chunk in _stream.read(
+                args.data, layout, args.chunk_rows, bar.update_to, labels=False
+            ):
+                with _rows_of(chunk):
+                    if args.proba:
+                        proba = model.predict_proba(chunk.X)
+                        np.savetxt(out, proba, delimiter=",", fmt="%.9g")
+                    else:
+                        labels = model.predict(chunk.X)
+                        out.write("\n".join(str(v) for v in labels) + "\n")
+                rows += chunk.X.shape[0]
 
-    if args.output is None:
+    if to_stdout:
         write(sys.stdout)
+        sys.stdout.flush()
     else:
         write_atomically(args.output, write, "w")
+    what = "class probabilities" if args.proba else "labels"
+    where = "standard output" if to_stdout else args.output
+    _done(args, f"wrote the {what} of {_rows(rows)} to {where}")
     return 0
+
+
+@contextlib.contextmanager
+def _named_columns_checked():
+    """Predictions on rows whose columns were matched to the model's by name
+    (CSV) or position (svmlight): scikit-learn's warning that X has no
+    feature names (for a model trained on CSV) would say nothing useful."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            message="X does not have valid feature names",
+            category=UserWarning,
+        )
+        yield
 
 
 def _check_chunk_rows(args):
@@ -718,7 +1045,21 @@ def _export_onnx(args):
     write_atomically(
         args.output, lambda out: out.write(onnx_model.SerializeToString()), "wb"
     )
+    graph = onnx_model.graph
+    shape = graph.input[0].type.tensor_type.shape.dim[1].dim_value
+    dtype = args.dtype or _onnx_dtype(graph.input[0].type.tensor_type.elem_type)
+    _done(
+        args,
+        f"wrote {args.output}: input {graph.input[0].name!r} ({dtype}, rows x "
+        f"{shape}), outputs {' and '.join(repr(o.name) for o in graph.output)}",
+    )
     return 0
+
+
+def _onnx_dtype(elem_type):
+    from onnx import helper
+
+    return str(helper.tensor_dtype_to_np_dtype(elem_type))
 
 
 def _evaluate(args):
@@ -728,14 +1069,17 @@ def _evaluate(args):
     from . import _stream
 
     _check_chunk_rows(args)
+    _check_stdin_once(args)
     _check_paths([args.model, *args.data], {})
     model = _load(args.model)
     layout = _layout_for(model, args)
     metrics = _Metrics(model.classes_)
     binary = len(model.classes_) == 2
-    for chunk in _stream.read(args.data, layout, args.chunk_rows):
-        with _rows_of(chunk):
-            metrics.add(model, chunk.X, chunk.y, keep_scores=binary)
+    total = _stream.total_size(args.data)
+    with _bar(total, "evaluate", args.quiet) as bar, _named_columns_checked():
+        for chunk in _stream.read(args.data, layout, args.chunk_rows, bar.update_to):
+            with _rows_of(chunk):
+                metrics.add(model, chunk.X, chunk.y, keep_scores=binary)
     print(f"rows      {metrics.n}")
     print(f"log-loss  {metrics.log_loss():.6f}")
     print(f"accuracy  {metrics.accuracy():.6f}")
@@ -751,4 +1095,6 @@ def _evaluate(args):
     print(" " * width + "".join(f"{n:>{width + 1}}" for n in names))
     for name, row in zip(names, metrics.confusion, strict=True):
         print(f"{name:>{width}}" + "".join(f"{v:>{width + 1}}" for v in row))
+    sys.stdout.flush()
+    _done(args, f"evaluated {args.model} on {_rows(metrics.n)}")
     return 0

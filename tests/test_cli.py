@@ -92,8 +92,9 @@ def test_csv_train_predict_evaluate(files, tmp_path, capsys):
         )
         == 0
     )
-    out = capsys.readouterr().out
-    assert "progressive validation" in out and "saved" in out
+    captured = capsys.readouterr()
+    assert "progressive validation" in captured.out
+    assert captured.err.startswith(f"saved {model_path}: 3 classes, 12 features")
     model = sgdclf.load(model_path)
     assert list(model.classes_) == ["blue", "green", "red"]
     assert model.multi_class == "multinomial"
@@ -428,7 +429,7 @@ def test_predict_csv_without_labels_and_with_columns_reordered(files, tmp_path, 
         == 0
     )
     test = pd.read_csv(d / "test.csv")
-    expected = sgdclf.load(model).predict(test.drop(columns="label").to_numpy())
+    expected = sgdclf.load(model).predict(test.drop(columns="label"))
     unlabelled = test.drop(columns="label")
     unlabelled[unlabelled.columns[::-1]].to_csv(tmp_path / "new.csv", index=False)
     out = tmp_path / "out.txt"
