@@ -756,6 +756,16 @@ def _load(path):
             f"{text.rstrip('.')}; not a model sgdclf can load: train it "
             "again or restore the file."
         ) from None
+    from ._classifier import SGDLogisticClassifier
+
+    if not isinstance(model, SGDLogisticClassifier):
+        # (sgdclf.save also writes pipelines; the command line reads its files
+        # with the layout a model trained by sgdclf train remembers.)
+        raise CommandError(
+            f"{path} holds a {type(model).__name__}, not a model trained by "
+            "sgdclf train; use it from Python (sgdclf.load, then predict or "
+            "sgdclf.to_onnx)."
+        )
     if not _fitted(model):
         raise CommandError(
             f"{path}: the model is not fitted; train one with sgdclf train."

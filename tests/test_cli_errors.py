@@ -669,3 +669,28 @@ def test_running_out_of_memory_is_one_line(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err.strip().splitlines()
     assert parser_run == 2
     assert len(err) == 1 and err[0].startswith("sgdclf train: error: not enough memory")
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate", "export-onnx"])
+def test_a_saved_pipeline_is_named_not_called_unfitted(tmp_path, capsys, command):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import sgdclf
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    model = tmp_path / "m.skops"
+    sgdclf.save(
+        make_pipeline(StandardScaler(), SGDLogisticClassifier()).fit(X, y), model
+    )
+    (tmp_path / "d.svm").write_text(SVM)
+    args = (
+        ["--output", tmp_path / "m.onnx"]
+        if command == "export-onnx"
+        else [tmp_path / "d.svm"]
+    )
+    assert run(command, "--model", model, *args) == 2
+    assert "holds a Pipeline, not a model trained by sgdclf train" in error_line(
+        capsys, command
+    )
