@@ -494,7 +494,7 @@ cdef int read_options(Options* opt, dict options) except -1:
     opt.average_start = options["average_start"]
     opt.track_objective = options["track_objective"]
     opt.multinomial = options["multinomial"]
-    opt.follow_sq_norm = (opt.track_objective and not opt.has_l1
+    opt.follow_sq_norm = (opt.track_objective and opt.has_l2 and not opt.has_l1
                           and opt.schedule != SCHEDULE_ADAGRAD)
     return 0
 
@@ -538,7 +538,8 @@ cdef inline double sgd_step(
     cdef double decay, update, delta, mu, s, step, step_v, penalty = 0.0
     cdef Py_ssize_t k
 
-    if opt.track_objective:
+    if opt.track_objective and (opt.has_l1 or opt.has_l2):
+        # (penalty=None: no term, as SGDClassifier's objective)
         s = lz.wscale
         penalty = opt.alpha * (
             (1.0 - opt.l1_ratio) * 0.5 * s * s * lz.penalty_sq_norm
