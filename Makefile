@@ -8,7 +8,7 @@
 PYTHON ?= python3
 # What meson-python builds with (installed in every environment; the editable
 # install and the other builds run without build isolation).
-BUILD_TOOLS := "meson-python>=0.16" "meson>=1.1" ninja "cython>=3.0.10" numpy
+BUILD_TOOLS := "meson-python>=0.18" "meson>=1.1" ninja "cython>=3.0.10" numpy
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
