@@ -5,6 +5,7 @@
 #   make test-debug - the suite against a kernel with Cython's checks on, no OpenMP
 #   make test-asan - a second virtual environment (.venv-asan) with the kernel
 #                 built under AddressSanitizer (build/asan), kernel-facing tests
+#   make test-min - the suite against the oldest supported versions (.venv-min)
 PYTHON ?= python3
 # What meson-python builds with (installed in every environment; the editable
 # install and the other builds run without build isolation).
@@ -15,7 +16,7 @@ STAMP  := $(VENV)/.installed
 # Build tools must come from the venv (meson-python calls cython and ninja by name).
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: test test-asan test-debug lint bench bench-full build clean
+.PHONY: test test-asan test-debug test-min lint bench bench-full build clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -123,5 +124,34 @@ test-debug: $(DEBUG_STAMP)
 	cd tests && $(abspath $(DEBUG_BIN))/pytest -p no:cacheprovider -q \
 	    -c ../pyproject.toml --rootdir .. . $(PYTEST_ARGS)
 
+# ---------------------------------------------------------------- oldest versions
+# The suite against the oldest versions sgdclf declares: .venv-min, on
+# $(PYTHON) (3.11, the oldest supported), gets exactly the pins of
+# .ci/min-constraints.txt (pyproject.toml's lower bounds; tests/test_packaging.py
+# checks they agree and, here, that pip installed them), wheels only, and the
+# package built in build/min (a regular install). The extras' packages are
+# installed too, except onnxruntime (see the constraints file).
+MIN_VENV        := .venv-min
+MIN_BIN         := $(MIN_VENV)/bin
+MIN_STAMP       := $(MIN_VENV)/.installed
+MIN_CONSTRAINTS := .ci/min-constraints.txt
+MIN_PIP         := $(MIN_BIN)/pip install --quiet --only-binary :all: -c $(MIN_CONSTRAINTS)
+
+$(MIN_BIN)/python:
+	$(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_BIN)/python -m pip install --quiet --upgrade pip
+
+$(MIN_STAMP): $(MIN_BIN)/python $(MIN_CONSTRAINTS) pyproject.toml meson.build \
+              meson.options $(wildcard sgdclf/*)
+	$(MIN_PIP) $(BUILD_TOOLS) pytest hypothesis onnx
+	PATH="$(abspath $(MIN_BIN)):$$PATH" $(MIN_PIP) --no-build-isolation \
+	    --no-binary sgdclf -Cbuild-dir=build/min ".[dask]"
+	touch $(MIN_STAMP)
+
+test-min: $(MIN_STAMP)
+	@# From tests/, so that the installed package is imported, not the source.
+	cd tests && SGDCLF_TEST_MIN=1 $(abspath $(MIN_BIN))/pytest -p no:cacheprovider \
+	    -q -c ../pyproject.toml --rootdir .. . $(PYTEST_ARGS)
+
 clean:
-	rm -rf build $(VENV) $(ASAN_VENV) $(DEBUG_VENV) .pytest_cache
+	rm -rf build $(VENV) $(ASAN_VENV) $(DEBUG_VENV) $(MIN_VENV) .pytest_cache
