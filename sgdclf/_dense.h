@@ -21,6 +21,9 @@
 #define SGDCLF_DENSE_H
 
 #include <stddef.h>
+#if defined(_MSC_VER) && !defined(__clang__)
+#include <intrin.h> /* _mm_prefetch */
+#endif
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define SGDCLF_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -47,6 +50,10 @@ static inline void prefetch_bytes(const void* p, ptrdiff_t n_bytes) {
         __asm__ volatile("prefetcht0 %0" : : "m"(*(c + k)));
 #elif defined(__GNUC__) && defined(__aarch64__)
         __asm__ volatile("prfm pldl1keep, %0" : : "Q"(*(c + k)));
+#elif defined(_MSC_VER) && !defined(__clang__) && (defined(_M_X64) || defined(_M_IX86))
+        _mm_prefetch(c + k, _MM_HINT_T0);
+#elif defined(_MSC_VER) && !defined(__clang__)
+        (void)c; /* no prefetch on MSVC for other processors */
 #else
         __builtin_prefetch(c + k);
 #endif
