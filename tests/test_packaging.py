@@ -80,3 +80,12 @@ def test_license_file_and_metadata():
     built = importlib.metadata.metadata("sgdclf")
     assert built["License-Expression"] == "BSD-3-Clause"
     assert built["Requires-Python"] == PROJECT["requires-python"]
+
+
+def test_release_wheels_start_at_the_oldest_supported_python():
+    cibuildwheel = PYPROJECT["tool"]["cibuildwheel"]
+    oldest = min(
+        int(pattern[3:].split("-")[0]) for pattern in cibuildwheel["build"].split()
+    )
+    assert f">=3.{oldest}" == PROJECT["requires-python"]
+    assert (ROOT / ".ci" / "check_wheel.py").is_file()  # the wheels' test
