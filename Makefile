@@ -131,9 +131,9 @@ test-debug: $(DEBUG_STAMP)
 # The suite against the oldest versions sgdclf declares: .venv-min, on
 # $(PYTHON) (3.11, the oldest supported), gets exactly the pins of
 # .ci/min-constraints.txt (pyproject.toml's lower bounds; tests/test_packaging.py
-# checks they agree and, here, that pip installed them), wheels only, and the
-# package built in build/min (a regular install). The extras' packages are
-# installed too, except onnxruntime (see the constraints file).
+# checks they agree and, here, that pip installed them), wheels only, with
+# the [onnx] and [dask] extras, and the package built in build/min (a regular
+# install).
 MIN_VENV        := .venv-min
 MIN_BIN         := $(MIN_VENV)/bin
 MIN_STAMP       := $(MIN_VENV)/.installed
@@ -146,9 +146,9 @@ $(MIN_BIN)/python:
 
 $(MIN_STAMP): $(MIN_BIN)/python $(MIN_CONSTRAINTS) pyproject.toml meson.build \
               meson.options $(wildcard sgdclf/*)
-	$(MIN_PIP) $(BUILD_TOOLS) pytest hypothesis onnx
+	$(MIN_PIP) $(BUILD_TOOLS) pytest hypothesis
 	PATH="$(abspath $(MIN_BIN)):$$PATH" $(MIN_PIP) --no-build-isolation \
-	    --no-binary sgdclf -Cbuild-dir=build/min ".[dask]"
+	    --no-binary sgdclf -Cbuild-dir=build/min ".[onnx,dask]"
 	touch $(MIN_STAMP)
 
 test-min: $(MIN_STAMP)

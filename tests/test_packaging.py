@@ -14,9 +14,6 @@ ROOT = Path(__file__).parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 PROJECT = PYPROJECT["project"]
 CONSTRAINTS = ROOT / ".ci" / "min-constraints.txt"
-# Declared lower bounds that `make test-min` cannot install next to the
-# others (every onnxruntime release needs a newer numpy than our minimum).
-NOT_PINNED = {"onnxruntime"}
 
 
 def lower_bounds(requirements):
@@ -51,8 +48,7 @@ def test_every_dependency_has_a_lower_bound():
 
 
 def test_constraints_pin_exactly_the_declared_lower_bounds():
-    expected = {n: v for n, v in declared().items() if n not in NOT_PINNED}
-    assert pins() == expected
+    assert pins() == declared()
 
 
 def test_requires_python_is_the_oldest_supported_python():
