@@ -185,7 +185,10 @@ def _close_bars():
     with contextlib.suppress(OSError, ValueError):
         if sys.stderr.isatty():
             width = os.get_terminal_size(sys.stderr.fileno()).columns
-            sys.stderr.write("\r" + " " * (width - 1) + "\r")
+            # The whole width: an older tqdm draws its bar up to the last
+            # column (terminals wrap only at the next character, so "\r"
+            # returns to the start of this line).
+            sys.stderr.write("\r" + " " * width + "\r")
 
 
 # ------------------------------------------------------------------ arguments
