@@ -425,6 +425,14 @@ def test_holdout_keeping_every_row_out_writes_nothing(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.svm", "m.skops"]
 
 
+def _model_command_args(command, tmp_path):
+    """What predict/evaluate (the data file) or export-onnx (the output)
+    take besides --model, for a model file in tmp_path."""
+    if command == "export-onnx":
+        return ["--output", tmp_path / "m.onnx"]
+    return [tmp_path / "d.svm"]
+
+
 @pytest.mark.parametrize("command", ["predict", "evaluate", "export-onnx"])
 def test_an_unfitted_model_file_is_refused(tmp_path, capsys, command):
     from skops import io as skops_io
@@ -432,11 +440,7 @@ def test_an_unfitted_model_file_is_refused(tmp_path, capsys, command):
     model = tmp_path / "m.skops"
     skops_io.dump(SGDLogisticClassifier(), model)
     (tmp_path / "d.svm").write_text(SVM)
-    args = (
-        ["--output", tmp_path / "m.onnx"]
-        if command == "export-onnx"
-        else [tmp_path / "d.svm"]
-    )
+    args = _model_command_args(command, tmp_path)
     assert run(command, "--model", model, *args) == 2
     assert f"{model}: the model is not fitted" in error_line(capsys, command)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.svm", "m.skops"]
@@ -692,11 +696,7 @@ def test_a_saved_pipeline_is_named_not_called_unfitted(tmp_path, capsys, command
         make_pipeline(StandardScaler(), SGDLogisticClassifier()).fit(X, y), model
     )
     (tmp_path / "d.svm").write_text(SVM)
-    args = (
-        ["--output", tmp_path / "m.onnx"]
-        if command == "export-onnx"
-        else [tmp_path / "d.svm"]
-    )
+    args = _model_command_args(command, tmp_path)
     assert run(command, "--model", model, *args) == 2
     assert "holds a Pipeline, not a model trained by sgdclf train" in error_line(
         capsys, command
