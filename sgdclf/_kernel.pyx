@@ -1473,32 +1473,38 @@ def all_finite(const floating[:, ::1] coef, const ModelState[::1] state,
 #     F(w, b) = 1/n sum_i s_i loss_i(w . x_i + b) + l2 / 2 |w|^2 + l1 |w|_1,
 #
 # with a constant step eta and a memory of each example's last gradient
-# scalar g_i (per model). At example i, with g the new scalar and
-# S = sum_k g_k x_k the memory's sum (before this step):
+# scalar g_i (per model). At example i, with g the new scalar, S = sum_k g_k x_k
+# the memory's sum (before this step) and m the examples in the memory:
 #
 #     delta = g - g_i;  g_i = g
-#     w     = soft(c w - eta (delta x_i + S / n), eta l1),  c = 1 - eta l2
-#     b    -= eta (delta + S_b / n)
+#     w     = soft(c w - eta (delta x_i + S / m), eta l1),  c = 1 - eta l2
+#     b    -= eta (delta + S_b / m)
 #     S    += delta x_i;  S_b += delta
 #
 # The gradient's error is corrected by the memory, so the iterates converge to
-# the minimiser of F itself (SGD's decreasing steps stop short of it). On a CSR
+# the minimiser of F itself (SGD's decreasing steps stop short of it). From
+# zero weights the memory starts empty and fills during the first epoch: the
+# t-th example of that epoch is new and m = t + 1 (the average over the
+# examples seen so far, as in scikit-learn's sag); afterwards m = n. On a CSR
 # row only the stored coordinates are stepped; a coordinate j a row does not
 # store has no delta term, so its L steps since it was last current are the
-# same affine map (c w - eta S_j / n, then the soft threshold) applied L times,
+# same map (c w - eta S_j / m_t, then the soft threshold) applied L times,
 # done when j is next read or at the end of the epoch (saga_catch_up):
-# in closed form with the tables c**L and sum_{t<L} c**t, or, when the L1
-# threshold makes the weight reach zero on the way, step by step until it does.
+# in closed form with the tables c**L, sum_{t<L} c**t and (while the memory
+# fills) Q[t] = sum_{u<t} c**(t-1-u) / m_u, or, when the L1 threshold makes
+# the weight reach zero on the way, step by step until it does.
 
 cdef struct SagaOptions:
     double step             # eta
     double decay            # c = 1 - eta * l2
     double l1_step          # eta * l1: the soft threshold
-    double inv_n            # 1 / n, n the rows the memory's sums are over
+    Py_ssize_t n            # the examples the memory's sums are over
+    Py_ssize_t seen         # how many were in the memory when the epoch began
     bint fit_intercept
     bint multinomial
     const double* decay_pow     # c**L, L = 0 .. n_order
     const double* decay_sum     # sum_{t < L} c**t
+    const double* seen_sum      # (seen < n) Q[t] = sum_{u < t} c**(t-1-u) / m_u
 
 
 cdef inline double soft_threshold(double v, double tau) noexcept nogil:
@@ -1509,35 +1515,74 @@ cdef inline double soft_threshold(double v, double tau) noexcept nogil:
     return 0.0
 
 
-cdef inline double saga_catch_up(double w, double s, Py_ssize_t lag,
-                                 const SagaOptions* o) noexcept nogil:
-    """w after ``lag`` steps with no gradient of its own: each step
-    w = soft(c w - a, tau) with a = eta * s / n, s its memory sum."""
-    cdef double a = o.step * s * o.inv_n, tau = o.l1_step, end
+cdef inline double saga_inv_m(Py_ssize_t t, const SagaOptions* o) noexcept nogil:
+    """1 / m_t: the memory's sum is averaged over the m_t examples seen by step
+    t (every example once the memory is full)."""
+    if o.seen >= o.n:
+        return 1.0 / o.n
+    return 1.0 / min(o.n, o.seen + t + 1)
+
+
+cdef inline double saga_pull(Py_ssize_t t, Py_ssize_t k,
+                             const SagaOptions* o) noexcept nogil:
+    """sum_{u = t}^{t + k - 1} c**(t + k - 1 - u) / m_u: the average's total
+    weight over the k steps from step t, each step's decayed by the later."""
+    if o.seen >= o.n:
+        return o.decay_sum[k] / o.n
+    return o.seen_sum[t + k] - o.decay_pow[k] * o.seen_sum[t]
+
+
+cdef inline double saga_catch_up(double w, double s, Py_ssize_t first,
+                                 Py_ssize_t end, const SagaOptions* o) noexcept nogil:
+    """w after the steps first .. end - 1 with no gradient of its own: each
+    step t is w = soft(c w - eta s / m_t, tau), s its memory sum. 1 / m_t is
+    constant, or (while the memory fills) decreasing: the pull eta |s| / m_t
+    never grows, which keeps each stretch below monotone."""
+    cdef Py_ssize_t lag = end - first, t, t1
+    cdef double sigma = o.step * s, tau = o.l1_step, last_pull, e
     if lag <= 0:
         return w
     if tau == 0.0:
-        return o.decay_pow[lag] * w - a * o.decay_sum[lag]
-    # While w keeps its sign the map is affine (c w - a - tau above zero,
-    # c w - a + tau below) and its iterates move monotonically: if the end
-    # value has the start's sign, no step crossed zero.
+        return o.decay_pow[lag] * w - sigma * saga_pull(first, lag, o)
+    # While w keeps its sign the map is affine (c w - a_t - tau above zero,
+    # c w - a_t + tau below); its iterates cannot cross zero and come back, so
+    # an end value of the start's sign means no step crossed zero.
     if w > 0.0:
-        end = o.decay_pow[lag] * w - (a + tau) * o.decay_sum[lag]
-        if end >= 0.0:
-            return end
+        e = (o.decay_pow[lag] * w - sigma * saga_pull(first, lag, o)
+             - tau * o.decay_sum[lag])
+        if e >= 0.0:
+            return e
     elif w < 0.0:
-        end = o.decay_pow[lag] * w - (a - tau) * o.decay_sum[lag]
-        if end <= 0.0:
-            return end
-    while lag > 0 and w != 0.0:
-        w = soft_threshold(o.decay * w - a, tau)
-        lag -= 1
-    if lag == 0 or fabs(a) <= tau:
-        return w  # (at zero with |a| <= tau, it stays there)
-    # From zero, the remaining steps move away on one side: affine again.
-    if a > 0.0:
-        return -(a - tau) * o.decay_sum[lag]
-    return -(a + tau) * o.decay_sum[lag]
+        e = (o.decay_pow[lag] * w - sigma * saga_pull(first, lag, o)
+             + tau * o.decay_sum[lag])
+        if e <= 0.0:
+            return e
+    t = first
+    while t < end and w != 0.0:
+        w = soft_threshold(o.decay * w - sigma * saga_inv_m(t, o), tau)
+        t += 1
+    if t == end or fabs(sigma) * saga_inv_m(t, o) <= tau:
+        return w  # (at zero with a pull within tau, it stays there)
+    # From zero, the steps whose pull exceeds tau move it away on the side
+    # opposite to s (affine again); then, if the pull falls within tau, it
+    # decays back monotonically and stops at zero.
+    t1 = end
+    if o.seen < o.n and fabs(sigma) <= tau * o.n:
+        last_pull = fabs(sigma) / tau - o.seen - 1  # the first t with pull <= tau
+        if last_pull < end:
+            t1 = max(t, <Py_ssize_t>ceil(last_pull))
+    lag = t1 - t
+    if sigma > 0.0:
+        w = -(sigma * saga_pull(t, lag, o) - tau * o.decay_sum[lag])
+    else:
+        w = -(sigma * saga_pull(t, lag, o) + tau * o.decay_sum[lag])
+    if t1 == end:
+        return w
+    lag = end - t1
+    e = o.decay_pow[lag] * w - sigma * saga_pull(t1, lag, o)
+    if w > 0.0:
+        return max(e - tau * o.decay_sum[lag], 0.0)
+    return min(e + tau * o.decay_sum[lag], 0.0)
 
 
 cdef inline void row_add(double* s, double a, const floating* x,
@@ -1574,7 +1619,7 @@ cdef Py_ssize_t saga_run(
     cdef floating* w
     cdef double* s
     cdef double g, y, delta, eta = o.step, c = o.decay, tau = o.l1_step
-    cdef double inv_n = o.inv_n, v
+    cdef double inv_n, v
     cdef bint sparse = indices != NULL
     for mi in range(n_models):
         # The intercepts and their sums are written every example: kept here
@@ -1627,7 +1672,7 @@ cdef Py_ssize_t saga_run(
                 v = 0.0
                 for jj in range(nnz):
                     j = ind[jj]
-                    w[j] = <floating>saga_catch_up(w[j], s[j], r - last[j], o)
+                    w[j] = <floating>saga_catch_up(w[j], s[j], last[j], r, o)
                     v += w[j] * x[jj]
                 margin[mi] = v + b[mi]
             else:
@@ -1640,6 +1685,7 @@ cdef Py_ssize_t saga_run(
             break
         if o.multinomial:
             softmax(margin, n_models, prob)
+        inv_n = saga_inv_m(r, o)
         for mi in range(n_models):
             m = models[mi]
             y = 1.0 if y_code[i] == model_class[m] else 0.0
@@ -1673,7 +1719,7 @@ cdef Py_ssize_t saga_run(
                 m = models[mi]
                 coef[m * n_features + j] = <floating>saga_catch_up(
                     coef[m * n_features + j], grad_sum[m * n_features + j],
-                    (r if bad >= 0 else n_order) - last[j], o)
+                    last[j], r if bad >= 0 else n_order, o)
     for mi in range(n_models):
         intercept[models[mi]] = b[mi]
         intercept_grad_sum[models[mi]] = sb[mi]
@@ -1689,7 +1735,7 @@ def _saga(
     const int32_t[::1] model_class, const int64_t[::1] models,
     const int64_t[::1] order, const double[::1] decay_pow,
     const double[::1] decay_sum, double step, double l2, double l1,
-    bint fit_intercept, bint multinomial, bint fill_memory=False,
+    bint fit_intercept, bint multinomial, bint fill_memory=False, seen=None,
 ):
     cdef Py_ssize_t n_models = coef.shape[0], n_features = coef.shape[1]
     cdef Py_ssize_t k, n_listed = models.shape[0], n_order = order.shape[0]
@@ -1722,11 +1768,21 @@ def _saga(
     o.step = step
     o.decay = 1.0 - step * l2
     o.l1_step = step * l1
-    o.inv_n = 1.0 / n_rows
+    o.n = n_rows
+    o.seen = n_rows if seen is None else seen
+    if o.seen < 0 or o.seen > n_rows:
+        raise ValueError(f"seen is {o.seen}: it counts examples, 0 .. {n_rows}")
     o.fit_intercept = fit_intercept
     o.multinomial = multinomial
     o.decay_pow = &decay_pow[0]
     o.decay_sum = &decay_sum[0]
+    o.seen_sum = NULL
+    seen_sum_array = np.zeros(n_order + 1 if o.seen < n_rows else 1)
+    cdef double[::1] seen_sum = seen_sum_array
+    if o.seen < n_rows:
+        for k in range(n_order):
+            seen_sum[k + 1] = o.decay * seen_sum[k] + saga_inv_m(k, &o)
+        o.seen_sum = &seen_sum[0]
     scratch = np.empty(4 * n_listed)
     cdef double[::1] sc = scratch
     last_array = np.empty(n_features if sparse else 1, dtype=np.intp)

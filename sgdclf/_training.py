@@ -370,9 +370,17 @@ def run_saga(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose):
     order = np.arange(n_rows, dtype=np.int64)
     epochs_run = 0
 
+    # From zero weights the memory starts empty and the first epoch averages
+    # over the examples seen so far (as scikit-learn's sag and saga do): it
+    # then ends near the optimum. From any other start (warm_start, coef_init)
+    # it starts full, each example's gradient at the starting weights, so a
+    # good model stays where it is.
+    cold = not state.coef.any() and not intercept.any()
+    seen = 0 if cold else None
+
     def run(models, fill_memory=False):
         return _kernel.saga_epoch(
-            models=models, order=order, fill_memory=fill_memory, **arrays
+            models=models, order=order, fill_memory=fill_memory, seen=seen, **arrays
         )
 
     def run_all(fill_memory=False):
@@ -382,8 +390,9 @@ def run_saga(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose):
 
     start = time.perf_counter()
     try:
-        # SAGA starts with every example's gradient at the starting weights.
-        _check_finite(data, state, np.arange(n_models), run_all(True), 0)
+        # (A warm start: every example's gradient at the starting weights.)
+        if not cold:
+            _check_finite(data, state, np.arange(n_models), run_all(True), 0)
         for epoch in range(stopping.max_iter):
             if stopping.epoch_tasks is not None:
                 stopping.epoch_tasks.begin(epoch)
@@ -391,6 +400,7 @@ def run_saga(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose):
                 _kernel.shuffle_rows(order, None, seed, epoch)
             previous = state.coef.copy(), intercept.copy()
             bad_rows = run_all()
+            seen = None
             epochs_run = epoch + 1
             state.scalars["intercept"] = intercept
             _check_finite(data, state, np.arange(n_models), bad_rows, epoch)
