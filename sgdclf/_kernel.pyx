@@ -1500,11 +1500,19 @@ cdef struct SagaOptions:
     double l1_step          # eta * l1: the soft threshold
     Py_ssize_t n            # the examples the memory's sums are over
     Py_ssize_t seen         # how many were in the memory when the epoch began
+    double inv_n            # 1 / n
     bint fit_intercept
     bint multinomial
     const double* decay_pow     # c**L, L = 0 .. n_order
     const double* decay_sum     # sum_{t < L} c**t
     const double* seen_sum      # (seen < n) Q[t] = sum_{u < t} c**(t-1-u) / m_u
+
+
+cdef struct SagaCoord:
+    # A CSR epoch's weight and memory sum of one coordinate, side by side:
+    # a row's random columns then cost one cache line each, not two.
+    double w
+    double s
 
 
 cdef inline double soft_threshold(double v, double tau) noexcept nogil:
@@ -1519,7 +1527,7 @@ cdef inline double saga_inv_m(Py_ssize_t t, const SagaOptions* o) noexcept nogil
     """1 / m_t: the memory's sum is averaged over the m_t examples seen by step
     t (every example once the memory is full)."""
     if o.seen >= o.n:
-        return 1.0 / o.n
+        return o.inv_n
     return 1.0 / min(o.n, o.seen + t + 1)
 
 
@@ -1528,22 +1536,30 @@ cdef inline double saga_pull(Py_ssize_t t, Py_ssize_t k,
     """sum_{u = t}^{t + k - 1} c**(t + k - 1 - u) / m_u: the average's total
     weight over the k steps from step t, each step's decayed by the later."""
     if o.seen >= o.n:
-        return o.decay_sum[k] / o.n
+        return o.decay_sum[k] * o.inv_n
     return o.seen_sum[t + k] - o.decay_pow[k] * o.seen_sum[t]
 
 
 cdef inline double saga_catch_up(double w, double s, Py_ssize_t first,
                                  Py_ssize_t end, const SagaOptions* o) noexcept nogil:
     """w after the steps first .. end - 1 with no gradient of its own: each
-    step t is w = soft(c w - eta s / m_t, tau), s its memory sum. 1 / m_t is
-    constant, or (while the memory fills) decreasing: the pull eta |s| / m_t
-    never grows, which keeps each stretch below monotone."""
-    cdef Py_ssize_t lag = end - first, t, t1
-    cdef double sigma = o.step * s, tau = o.l1_step, last_pull, e
+    step t is w = soft(c w - eta s / m_t, tau), s its memory sum. (Inline:
+    without L1 it is one line; the threshold's cases are saga_catch_up_l1.)"""
+    cdef Py_ssize_t lag = end - first
     if lag <= 0:
         return w
-    if tau == 0.0:
-        return o.decay_pow[lag] * w - sigma * saga_pull(first, lag, o)
+    if o.l1_step == 0.0:
+        return o.decay_pow[lag] * w - o.step * s * saga_pull(first, lag, o)
+    return saga_catch_up_l1(w, s, first, end, o)
+
+
+cdef double saga_catch_up_l1(double w, double s, Py_ssize_t first,
+                             Py_ssize_t end, const SagaOptions* o) noexcept nogil:
+    """saga_catch_up with an L1 threshold tau > 0. 1 / m_t is constant, or
+    (while the memory fills) decreasing: the pull eta |s| / m_t never grows,
+    which keeps each stretch below monotone."""
+    cdef Py_ssize_t lag = end - first, t, t1
+    cdef double sigma = o.step * s, tau = o.l1_step, last_pull, e
     # While w keeps its sign the map is affine (c w - a_t - tau above zero,
     # c w - a_t + tau below); its iterates cannot cross zero and come back, so
     # an end value of the start's sign means no step crossed zero.
@@ -1602,12 +1618,14 @@ cdef Py_ssize_t saga_run(
     const int64_t* models, Py_ssize_t n_models,
     const int64_t* order, Py_ssize_t n_order, const SagaOptions* o,
     double* margin, double* prob, double* b, double* sb, Py_ssize_t* last,
-    bint fill_memory,
+    SagaCoord* pair, bint fill_memory,
 ) noexcept nogil:
     """One SAGA epoch of the listed models over the rows ``order``; returns
     -1, or the row where it stopped (a non-finite margin, or a CSR column
     index outside the width). ``margin``, ``prob``, ``b``, ``sb`` (one per
-    listed model) and ``last`` (one per feature, CSR) are scratch space.
+    listed model), ``last`` (one per feature, CSR) and ``pair`` (one per
+    listed model and feature, CSR) are scratch space: a CSR epoch steps the
+    weights and sums in ``pair`` and writes them back at its end.
 
     ``fill_memory``: instead of stepping, set every visited example's memory
     to its gradient at the current weights (and the sums to match), as SAGA
@@ -1621,14 +1639,21 @@ cdef Py_ssize_t saga_run(
     cdef double g, y, delta, eta = o.step, c = o.decay, tau = o.l1_step
     cdef double inv_n, v
     cdef bint sparse = indices != NULL
+    cdef bint paired = sparse and not fill_memory
+    cdef SagaCoord* cw
     for mi in range(n_models):
         # The intercepts and their sums are written every example: kept here
         # (not shared with the threads training other models).
         b[mi] = intercept[models[mi]]
         sb[mi] = intercept_grad_sum[models[mi]]
-    if sparse:
+    if paired:
         for j in range(n_features):
             last[j] = 0
+        for mi in range(n_models):
+            m = models[mi]
+            for j in range(n_features):
+                pair[mi * n_features + j].w = coef[m * n_features + j]
+                pair[mi * n_features + j].s = grad_sum[m * n_features + j]
     for r in range(n_order):
         i = order[r]
         prefetch_visits(data, indices, indptr, row_stride, order, n_order, r)
@@ -1639,19 +1664,6 @@ cdef Py_ssize_t saga_run(
             prefetch_bytes(sample_weight + ahead * weight_stride, sizeof(floating))
             for mi in range(n_models):
                 prefetch_bytes(memory + models[mi] * n_rows + ahead, sizeof(floating))
-        if sparse and not fill_memory and r + 2 < n_order:
-            # The weights, sums and catch-up marks of the row after next
-            # (its indices arrived with the prefetch above, visits ago).
-            ahead = order[r + 2]
-            for jj in range(indptr[ahead], indptr[ahead + 1]):
-                j = indices[jj]
-                if <size_t>j < <size_t>n_features:
-                    prefetch_bytes(last + j, sizeof(Py_ssize_t))
-                    for mi in range(n_models):
-                        prefetch_bytes(coef + models[mi] * n_features + j,
-                                       sizeof(floating))
-                        prefetch_bytes(grad_sum + models[mi] * n_features + j,
-                                       sizeof(double))
         if sparse:
             x = data + indptr[i]
             ind = indices + indptr[i]
@@ -1665,19 +1677,18 @@ cdef Py_ssize_t saga_run(
             nnz = n_features
         for mi in range(n_models):
             w = coef + models[mi] * n_features
-            if sparse and not fill_memory:
+            if paired:
                 # The row's coordinates brought up to date (r steps so far)
                 # in the pass that reads them for the margin.
-                s = grad_sum + models[mi] * n_features
                 v = 0.0
                 for jj in range(nnz):
-                    j = ind[jj]
-                    w[j] = <floating>saga_catch_up(w[j], s[j], last[j], r, o)
-                    v += w[j] * x[jj]
+                    cw = pair + mi * n_features + ind[jj]
+                    cw.w = <floating>saga_catch_up(cw.w, cw.s, last[ind[jj]], r, o)
+                    v += cw.w * x[jj]
                 margin[mi] = v + b[mi]
             else:
                 margin[mi] = row_dot(w, x, ind, nnz) + b[mi]
-        if sparse and not fill_memory:
+        if paired:
             for jj in range(nnz):
                 last[ind[jj]] = r + 1
         if not finite_values(margin, n_models):
@@ -1701,10 +1712,10 @@ cdef Py_ssize_t saga_run(
                 continue
             if sparse:
                 for jj in range(nnz):
-                    j = ind[jj]
-                    v = c * w[j] - eta * (delta * x[jj] + s[j] * inv_n)
-                    w[j] = <floating>(soft_threshold(v, tau) if tau > 0.0 else v)
-                    s[j] += delta * x[jj]
+                    cw = pair + mi * n_features + ind[jj]
+                    v = c * cw.w - eta * (delta * x[jj] + cw.s * inv_n)
+                    cw.w = <floating>(soft_threshold(v, tau) if tau > 0.0 else v)
+                    cw.s += delta * x[jj]
             elif floating is double:
                 saga_step_f64(w, s, x, n_features, c, eta, delta, inv_n, tau)
             else:
@@ -1712,14 +1723,15 @@ cdef Py_ssize_t saga_run(
             if o.fit_intercept:
                 b[mi] -= eta * (delta + sb[mi] * inv_n)
                 sb[mi] += delta
-    if sparse and not fill_memory:
+    if paired:
         # Every coordinate current at the end of the epoch (also after a stop).
-        for j in range(n_features):
-            for mi in range(n_models):
-                m = models[mi]
+        for mi in range(n_models):
+            m = models[mi]
+            for j in range(n_features):
+                cw = pair + mi * n_features + j
                 coef[m * n_features + j] = <floating>saga_catch_up(
-                    coef[m * n_features + j], grad_sum[m * n_features + j],
-                    last[j], r if bad >= 0 else n_order, o)
+                    cw.w, cw.s, last[j], r if bad >= 0 else n_order, o)
+                grad_sum[m * n_features + j] = cw.s
     for mi in range(n_models):
         intercept[models[mi]] = b[mi]
         intercept_grad_sum[models[mi]] = sb[mi]
@@ -1769,6 +1781,7 @@ def _saga(
     o.decay = 1.0 - step * l2
     o.l1_step = step * l1
     o.n = n_rows
+    o.inv_n = 1.0 / n_rows
     o.seen = n_rows if seen is None else seen
     if o.seen < 0 or o.seen > n_rows:
         raise ValueError(f"seen is {o.seen}: it counts examples, 0 .. {n_rows}")
@@ -1787,6 +1800,9 @@ def _saga(
     cdef double[::1] sc = scratch
     last_array = np.empty(n_features if sparse else 1, dtype=np.intp)
     cdef Py_ssize_t[::1] last = last_array
+    pair_array = np.empty(2 * n_listed * n_features if sparse and not fill_memory
+                          else 2)
+    cdef double[::1] pair = pair_array
     with nogil:
         bad = saga_run(
             &values[0], &indices[0] if sparse else NULL,
@@ -1796,7 +1812,7 @@ def _saga(
             &grad_sum[0, 0], &intercept_grad_sum[0], &model_class[0],
             &models[0], n_listed, &order[0], n_order, &o,
             &sc[0], &sc[n_listed], &sc[2 * n_listed], &sc[3 * n_listed], &last[0],
-            fill_memory)
+            <SagaCoord*>&pair[0], fill_memory)
     return bad
 
 
