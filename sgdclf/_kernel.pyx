@@ -1613,7 +1613,7 @@ cdef Py_ssize_t saga_run(
     const floating* data, const index_t* indices, const index_t* indptr,
     Py_ssize_t row_stride, Py_ssize_t n_features,
     const int32_t* y_code, const floating* sample_weight, Py_ssize_t weight_stride,
-    floating* coef, double* intercept, floating* memory, Py_ssize_t n_rows,
+    floating* coef, double* intercept, floating* memory,
     double* grad_sum, double* intercept_grad_sum, const int32_t* model_class,
     const int64_t* models, Py_ssize_t n_models,
     const int64_t* order, Py_ssize_t n_order, const SagaOptions* o,
@@ -1622,10 +1622,12 @@ cdef Py_ssize_t saga_run(
 ) noexcept nogil:
     """One SAGA epoch of the listed models over the rows ``order``; returns
     -1, or the row where it stopped (a non-finite margin, or a CSR column
-    index outside the width). ``margin``, ``prob``, ``b``, ``sb`` (one per
-    listed model), ``last`` (one per feature, CSR) and ``pair`` (one per
-    listed model and feature, CSR) are scratch space: a CSR epoch steps the
-    weights and sums in ``pair`` and writes them back at its end.
+    index outside the width). ``memory`` has a row per example and a column
+    per listed model: an example's scalars share a cache line. ``margin``,
+    ``prob``, ``b``, ``sb`` (one per listed model), ``last`` (one per
+    feature, CSR) and ``pair`` (one per listed model and feature, CSR) are
+    scratch space: a CSR epoch steps the weights and sums in ``pair`` and
+    writes them back at its end.
 
     ``fill_memory``: instead of stepping, set every visited example's memory
     to its gradient at the current weights (and the sums to match), as SAGA
@@ -1662,8 +1664,7 @@ cdef Py_ssize_t saga_run(
             ahead = order[r + PREFETCH_AHEAD]
             prefetch_bytes(y_code + ahead, sizeof(int32_t))
             prefetch_bytes(sample_weight + ahead * weight_stride, sizeof(floating))
-            for mi in range(n_models):
-                prefetch_bytes(memory + models[mi] * n_rows + ahead, sizeof(floating))
+            prefetch_bytes(memory + ahead * n_models, n_models * sizeof(floating))
         if sparse:
             x = data + indptr[i]
             ind = indices + indptr[i]
@@ -1702,8 +1703,8 @@ cdef Py_ssize_t saga_run(
             y = 1.0 if y_code[i] == model_class[m] else 0.0
             g = (prob[mi] if o.multinomial else sigmoid(margin[mi])) - y
             g *= sample_weight[i * weight_stride]
-            delta = g - memory[m * n_rows + i]
-            memory[m * n_rows + i] = <floating>g
+            delta = g - memory[i * n_models + mi]
+            memory[i * n_models + mi] = <floating>g
             w = coef + m * n_features
             s = grad_sum + m * n_features
             if fill_memory:
@@ -1760,9 +1761,10 @@ def _saga(
     if (intercept.shape[0] != n_models or intercept_grad_sum.shape[0] != n_models
             or model_class.shape[0] != n_models
             or grad_sum.shape[0] != n_models or grad_sum.shape[1] != n_features
-            or memory.shape[0] != n_models or memory.shape[1] != n_rows):
+            or memory.shape[0] != n_rows or memory.shape[1] != n_listed):
         raise ValueError("the SAGA arrays do not have one row per model of "
-                         f"{n_features} features and {n_rows} examples")
+                         f"{n_features} features (memory: one row per example "
+                         f"of {n_rows}, a column per listed model)")
     if decay_pow.shape[0] <= n_order or decay_sum.shape[0] <= n_order:
         raise ValueError("the decay tables are shorter than the epoch")
     if n_listed < 1 or (multinomial and n_listed != n_models):
@@ -1808,7 +1810,7 @@ def _saga(
             &values[0], &indices[0] if sparse else NULL,
             &indptr[0] if sparse else NULL, 0 if sparse else n_features, n_features,
             &y_code[0], &sample_weight[0], 1 if sample_weight.shape[0] > 1 else 0,
-            &coef[0, 0], &intercept[0], &memory[0, 0], n_rows,
+            &coef[0, 0], &intercept[0], &memory[0, 0],
             &grad_sum[0, 0], &intercept_grad_sum[0], &model_class[0],
             &models[0], n_listed, &order[0], n_order, &o,
             &sc[0], &sc[n_listed], &sc[2 * n_listed], &sc[3 * n_listed], &last[0],
@@ -1819,11 +1821,11 @@ def _saga(
 def saga_epoch(*, X=None, data=None, indices=None, indptr=None, **arrays):
     """One SAGA epoch (see the section's comment) over the rows ``order`` for
     the models ``models``, updating ``coef``, ``intercept``, ``memory``
-    ((n_models, n_rows), the last gradient scalars), ``grad_sum`` and
-    ``intercept_grad_sum`` in place (with ``fill_memory=True``, only the
-    last three: every example's gradient at the current weights). Dense
-    X: ``X=``; CSR: ``data=, indices=, indptr=``. Returns -1 or the row
-    where the epoch stopped."""
+    ((n_rows, len(models)): the listed models' last gradient scalars),
+    ``grad_sum`` and ``intercept_grad_sum`` in place (with
+    ``fill_memory=True``, only the last three: every example's gradient at
+    the current weights). Dense X: ``X=``; CSR: ``data=, indices=,
+    indptr=``. Returns -1 or the row where the epoch stopped."""
     if X is not None:
         if X.ndim != 2:
             raise ValueError("X must be 2-D")

@@ -334,7 +334,6 @@ def run_saga(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose):
     decay_pow = (1.0 - step * l2) ** np.arange(n_rows + 1, dtype=np.float64)
     decay_sum = np.concatenate(([0.0], np.cumsum(decay_pow[:-1])))
     intercept = np.ascontiguousarray(state.scalars["intercept"], dtype=np.float64)
-    memory = np.zeros((n_models, n_rows), dtype=state.coef.dtype)
     grad_sum = np.zeros((n_models, n_features), dtype=np.float64)
     intercept_grad_sum = np.zeros(n_models, dtype=np.float64)
     rows = (
@@ -348,7 +347,6 @@ def run_saga(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose):
         sample_weight=data.sample_weight,
         coef=state.coef,
         intercept=intercept,
-        memory=memory,
         grad_sum=grad_sum,
         intercept_grad_sum=intercept_grad_sum,
         model_class=state.model_class,
@@ -361,11 +359,14 @@ def run_saga(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose):
         multinomial=multinomial,
     )
     # One-vs-rest models are independent: with n_jobs, groups of them run in
-    # threads, each on its own rows of the arrays.
+    # threads, each on its own rows of the arrays and its own memory (the
+    # last gradient scalars: a row per example, a column per model of the
+    # group, so that an example's are read together).
     n_threads = 1
     if not multinomial and n_models > 1:
         n_threads = max(1, min(effective_n_jobs(n_jobs), n_models))
     groups = np.array_split(np.arange(n_models, dtype=np.int64), n_threads)
+    memories = [np.zeros((n_rows, len(g)), dtype=state.coef.dtype) for g in groups]
     pool = ThreadPoolExecutor(n_threads) if n_threads > 1 else None
     order = np.arange(n_rows, dtype=np.int64)
     epochs_run = 0
@@ -378,15 +379,20 @@ def run_saga(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose):
     cold = not state.coef.any() and not intercept.any()
     seen = 0 if cold else None
 
-    def run(models, fill_memory=False):
+    def run(group, fill_memory=False):
         return _kernel.saga_epoch(
-            models=models, order=order, fill_memory=fill_memory, seen=seen, **arrays
+            models=groups[group],
+            memory=memories[group],
+            order=order,
+            fill_memory=fill_memory,
+            seen=seen,
+            **arrays,
         )
 
     def run_all(fill_memory=False):
         if pool is None:
-            return [run(groups[0], fill_memory)]
-        return list(pool.map(lambda g: run(g, fill_memory), groups))
+            return [run(0, fill_memory)]
+        return list(pool.map(lambda g: run(g, fill_memory), range(len(groups))))
 
     start = time.perf_counter()
     try:

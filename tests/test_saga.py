@@ -284,7 +284,7 @@ def test_kernel_checks_its_arrays(binary):
         sample_weight=np.ones(1),
         coef=np.zeros((1, d)),
         intercept=np.zeros(1),
-        memory=np.zeros((1, n)),
+        memory=np.zeros((n, 1)),
         grad_sum=np.zeros((1, d)),
         intercept_grad_sum=np.zeros(1),
         model_class=np.array([1], dtype=np.int32),
@@ -300,7 +300,8 @@ def test_kernel_checks_its_arrays(binary):
     )
     assert _kernel.saga_epoch(X=X, **arrays) == -1
     for name, bad in [
-        ("memory", np.zeros((1, n - 1))),
+        ("memory", np.zeros((n - 1, 1))),
+        ("memory", np.zeros((1, n))),
         ("grad_sum", np.zeros((1, d + 1))),
         ("models", np.array([1])),
         ("order", np.array([n])),
