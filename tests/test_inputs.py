@@ -450,3 +450,36 @@ def test_parameters_are_validated_once_per_fit(data, monkeypatch):
     assert len(calls) == 1
     with pytest.raises(ValueError, match="alpha"):
         SGDLogisticClassifier(alpha=-1.0).fit(X, y)
+
+
+def test_integer_seeds_are_checked_once_and_give_distinct_shuffles(data, monkeypatch):
+    import sklearn.base
+
+    from sgdclf._classifier import _seed_of
+
+    X, y = data
+    checks = []
+    original = sklearn.base.BaseEstimator._validate_params
+
+    def counting(self):
+        checks.append(1)
+        return original(self)
+
+    monkeypatch.setattr(sklearn.base.BaseEstimator, "_validate_params", counting)
+    fits = [
+        SGDLogisticClassifier(max_iter=3, tol=None, alpha=0.123, random_state=seed)
+        .fit(X, y)
+        .coef_
+        for seed in range(5)
+    ]
+    # The constraints were read once: every integer seed in range passes alike.
+    assert len(checks) == 1
+    for bad in (-1, 2**32):
+        with pytest.raises(ValueError, match="random_state"):
+            SGDLogisticClassifier(alpha=0.123, random_state=bad).fit(X, y)
+    # Each seed its own shuffles; the same seed the same model.
+    assert all(not np.array_equal(fits[0], f) for f in fits[1:])
+    again = SGDLogisticClassifier(max_iter=3, tol=None, alpha=0.123, random_state=3)
+    assert_array_equal(again.fit(X, y).coef_, fits[3])
+    seeds = {_seed_of(k) for k in range(100_000)}
+    assert len(seeds) > 99_990 and all(0 <= s < 2**31 for s in seeds)
