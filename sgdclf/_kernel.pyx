@@ -1266,6 +1266,26 @@ def _bind(
     runner.wide = index_t is int64_t
 
 
+cdef bint weights_finite(const floating* coef, const ModelState* state,
+                         Py_ssize_t n_features, const int64_t* models,
+                         Py_ssize_t n_models) noexcept nogil:
+    """True when every weight and intercept of the listed models is finite."""
+    cdef Py_ssize_t mi, j, m
+    for mi in range(n_models):
+        m = models[mi]
+        if not isfinite(state[m].intercept):
+            return False
+        for j in range(n_features):
+            if not isfinite(coef[m * n_features + j]):
+                return False
+    return True
+
+
+cdef enum:
+    # What an epoch returns when it ran through but left a weight not finite.
+    WEIGHTS_NOT_FINITE = -2
+
+
 cdef class EpochRunner:
     """One fit's arrays and options, checked and bound once; ``run`` trains
     some of the models for one epoch over the given rows.
@@ -1315,12 +1335,15 @@ cdef class EpochRunner:
 
         Returns -1, or the index of a row whose margin was not finite (NaN or
         infinity in that row of X, or diverged weights) or that stores a
-        column index outside X's width: the epoch stopped there.
+        column index outside X's width: the epoch stopped there; or
+        WEIGHTS_NOT_FINITE (-2) when the epoch ended with a weight or an
+        intercept of the listed models not finite.
         """
         cdef Problem* p = &self.problem
         cdef Py_ssize_t k, n_models = models.shape[0], n_order = order.shape[0]
         cdef Py_ssize_t bad_row = -1
         cdef Epoch ep
+        cdef bint finite
         if n_models < 1:
             raise ValueError("models is empty")
         for k in range(n_models):
@@ -1358,6 +1381,16 @@ cdef class EpochRunner:
                                       <const int32_t*>self.indices, p, &ep, n_threads)
         finally:
             free_scratch(&ep)
+        if bad_row < 0:
+            with nogil:
+                if self.single:
+                    finite = weights_finite(<const float*>p.coef, p.state,
+                                            p.n_features, ep.models, n_models)
+                else:
+                    finite = weights_finite(<const double*>p.coef, p.state,
+                                            p.n_features, ep.models, n_models)
+            if not finite:
+                return WEIGHTS_NOT_FINITE
         return bad_row
 
 
@@ -1751,7 +1784,7 @@ def _saga(
     bint fit_intercept, bint multinomial, bint fill_memory=False, seen=None,
 ):
     cdef Py_ssize_t n_models = coef.shape[0], n_features = coef.shape[1]
-    cdef Py_ssize_t k, n_listed = models.shape[0], n_order = order.shape[0]
+    cdef Py_ssize_t k, j, n_listed = models.shape[0], n_order = order.shape[0]
     cdef Py_ssize_t bad = -1
     cdef SagaOptions o
     if n_models < 1 or n_features < 1:
@@ -1815,6 +1848,13 @@ def _saga(
             &models[0], n_listed, &order[0], n_order, &o,
             &sc[0], &sc[n_listed], &sc[2 * n_listed], &sc[3 * n_listed], &last[0],
             <SagaCoord*>&pair[0], fill_memory)
+        if bad < 0:
+            for k in range(n_listed):
+                if not isfinite(intercept[models[k]]):
+                    bad = WEIGHTS_NOT_FINITE
+                for j in range(n_features):
+                    if not isfinite(coef[models[k], j]):
+                        bad = WEIGHTS_NOT_FINITE
     return bad
 
 

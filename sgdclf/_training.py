@@ -129,14 +129,19 @@ def _kernel_call_private(data, state, models, options, order):
     return bad_row
 
 
-def _check_finite(data, state, models, bad_rows, epoch):
+def _check_finite(data, bad_rows, epoch):
     """Raise if an epoch met a non-finite margin or left non-finite weights.
 
-    X is not scanned for NaN/inf before training: a NaN or infinity in a row
-    makes its margin non-finite, which the kernel reports (the row), so the
-    check costs nothing extra. Telling X's fault from divergence needs a look
-    at that one row only.
+    ``bad_rows``: what each kernel call of the epoch returned: -1 (fine), a
+    row (its margin was not finite), or WEIGHTS_NOT_FINITE (the kernel
+    checks the weights it trained at the end of the epoch: -2). X is not scanned
+    for NaN/inf before training: a NaN or infinity in a row makes its margin
+    non-finite, which the kernel reports (the row), so the check costs
+    nothing extra. Telling X's fault from divergence needs a look at that one
+    row only.
     """
+    if min(bad_rows) == max(bad_rows) == -1:
+        return
     for row in bad_rows:
         if row < 0:
             continue
@@ -147,12 +152,11 @@ def _check_finite(data, state, models, bad_rows, epoch):
                 f"Input X contains NaN or infinity (row {row}); remove or impute "
                 "those values (e.g. with sklearn.impute.SimpleImputer)."
             )
-    if max(bad_rows) >= 0 or not _kernel.all_finite(state.coef, state.scalars, models):
-        raise DivergenceError(
-            f"Training diverged at epoch {epoch + 1}: the weights are no "
-            "longer finite. Scale the features (e.g. with StandardScaler) "
-            "or lower eta0 (or raise alpha)."
-        )
+    raise DivergenceError(
+        f"Training diverged at epoch {epoch + 1}: the weights are no "
+        "longer finite. Scale the features (e.g. with StandardScaler) "
+        "or lower eta0 (or raise alpha)."
+    )
 
 
 def run_epochs(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose):
@@ -225,7 +229,7 @@ def run_epochs(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose
                     )
                 )
             epochs_run = epoch + 1
-            _check_finite(data, state, models, bad_rows, epoch)
+            _check_finite(data, bad_rows, epoch)
             if stopping.epoch_tasks is not None and stopping.epoch_tasks.end(epoch):
                 break  # a callback asked to stop: the model so far
             if not watch:
@@ -398,7 +402,7 @@ def run_saga(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose):
     try:
         # (A warm start: every example's gradient at the starting weights.)
         if not cold:
-            _check_finite(data, state, np.arange(n_models), run_all(True), 0)
+            _check_finite(data, run_all(True), 0)
         for epoch in range(stopping.max_iter):
             if stopping.epoch_tasks is not None:
                 stopping.epoch_tasks.begin(epoch)
@@ -409,7 +413,7 @@ def run_saga(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose):
             seen = None
             epochs_run = epoch + 1
             state.scalars["intercept"] = intercept
-            _check_finite(data, state, np.arange(n_models), bad_rows, epoch)
+            _check_finite(data, bad_rows, epoch)
             if stopping.epoch_tasks is not None and stopping.epoch_tasks.end(epoch):
                 break  # a callback asked to stop: the model so far
             change = max(

@@ -442,6 +442,19 @@ def test_divergence_raises_and_leaves_model_untouched(binary):
     assert np.isfinite(clf.coef_).all()
 
 
+def test_weights_that_overflow_on_an_epochs_last_row_are_divergence():
+    # The last row's margin is finite (its weight was 0 until then), its step
+    # overflows the weight: the epoch runs through and the kernel's end-of-epoch
+    # check (not a non-finite margin) must report it.
+    X = np.array([[0.0], [1e300]])
+    clf = SGDLogisticClassifier(
+        learning_rate="constant", eta0=1e10, penalty=None, shuffle=False, max_iter=1
+    )
+    with pytest.raises(ValueError, match=r"diverged at epoch 1\b.*Scale the features"):
+        clf.fit(X, [0, 1])
+    assert not hasattr(clf, "coef_")
+
+
 def test_float32_ovr_probabilities_when_every_sigmoid_underflows():
     # float32 sigmoids underflow to 0 below about -88: the fallback must see it.
     X = np.array([[1.0], [-1.0]], dtype=np.float32)
