@@ -261,6 +261,10 @@ cdef extern from "_dense.h" nogil:
     double dense_dot_f32(const float* w, const float* x, Py_ssize_t n)
     void dense_axpy_f64(double* w, double a, const double* x, Py_ssize_t n)
     void dense_axpy_f32(float* w, float a, const float* x, Py_ssize_t n)
+    void dense_axpy_norms_f64(double* w, double a, const double* x, Py_ssize_t n,
+                              double* sq_norm, double* abs_norm)
+    void dense_axpy_norms_f32(float* w, float a, const float* x, Py_ssize_t n,
+                              double* sq_norm, double* abs_norm)
     void saga_step_f64(double* w, double* s, const double* x, Py_ssize_t n,
                        double c, double eta, double delta, double inv_n, double tau)
     void saga_step_f32(float* w, double* s, const float* x, Py_ssize_t n,
@@ -364,9 +368,18 @@ cdef inline void row_axpy(floating* w, double a, const floating* x,
 cdef inline void row_axpy_tracked(floating* w, double a, const floating* x,
                                   const index_t* ind, Py_ssize_t nnz,
                                   Lazy* lz) noexcept nogil:
-    """w += a * x, keeping the raw squared and absolute norms of w current."""
+    """w += a * x, keeping the raw squared and absolute norms of w current.
+    A dense row (every weight changes) recomputes them in the same pass,
+    with independent partial sums; a sparse row follows its weights'
+    changes."""
     cdef Py_ssize_t j, k
     cdef double old, new
+    if ind == NULL:
+        if floating is double:
+            dense_axpy_norms_f64(w, a, x, nnz, &lz.sq_norm, &lz.abs_norm)
+        else:
+            dense_axpy_norms_f32(w, <float>a, x, nnz, &lz.sq_norm, &lz.abs_norm)
+        return
     # (The norms are summed in locals: w's stores might alias lz's fields, so
     # the compiler would otherwise store and reload them for every weight.)
     cdef double sq_norm = lz.sq_norm, abs_norm = lz.abs_norm
@@ -577,8 +590,11 @@ cdef inline double sgd_step(
 
     if opt.has_l1:
         st.l1_u += opt.l1_ratio * eta * opt.alpha
+        # (A dense row's norms are recomputed after its next gradient step:
+        # truncate_l1 need not follow them.)
         truncate_l1(v, q, A, lz, st.l1_u, x, ind, nnz,
-                    averaging and lz.avg_alpha != 0.0, opt.track_objective)
+                    averaging and lz.avg_alpha != 0.0,
+                    opt.track_objective and ind != NULL)
 
     if averaging:
         mu = 1.0 / (st.t - opt.average_start + 1.0)
