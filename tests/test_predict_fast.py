@@ -86,3 +86,43 @@ def test_feature_names_are_still_checked():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         plain.predict(X[:1])  # no warning on the fast path
+
+
+def test_score_is_accuracy_score_and_skips_its_checks_on_plain_input(
+    fitted, monkeypatch
+):
+    import sklearn.metrics
+
+    X, models = fitted
+    for model in models.values():
+        _check_score(model, X, monkeypatch, sklearn.metrics)
+
+
+def _check_score(model, X, monkeypatch, metrics):
+    y = model.predict(X)
+    y[::3] = model.classes_[0]  # some wrong
+    expected = metrics.accuracy_score(y, model.predict(X))
+    weights = np.linspace(0.5, 2.0, len(y))
+    weighted = metrics.accuracy_score(y, model.predict(X), sample_weight=weights)
+    calls = []
+    original = metrics.accuracy_score
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(metrics, "accuracy_score", counting)
+    got = model.score(X, y)
+    assert got == expected and type(got) is float
+    assert calls == []  # the plain path
+    # Everything else through accuracy_score, with the same result.
+    assert model.score(X.tolist(), y) == expected
+    assert model.score(X, y.tolist()) == expected
+    assert model.score(X, y, sample_weight=weights) == weighted
+    assert model.score(sp.csr_matrix(X), y) == expected
+    assert len(calls) == 4
+    with pytest.raises(ValueError):
+        model.score(X, y[:-1])
+    with pytest.raises(ValueError, match="continuous"):
+        model.score(X, y + 0.5)
+    monkeypatch.undo()
