@@ -129,6 +129,10 @@ def _kernel_call_private(data, state, models, options, order):
     return bad_row
 
 
+# What one kernel call per epoch returns when all went well.
+FINE = [-1]
+
+
 def _check_finite(data, bad_rows, epoch):
     """Raise if an epoch met a non-finite margin or left non-finite weights.
 
@@ -183,6 +187,8 @@ def run_epochs(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose
         for _ in units
     ]
     active = list(range(len(units)))
+    unit_first = [int(unit[0]) for unit in units]
+    divisor = max(n_train, 1)
     # (joblib's effective_n_jobs costs ~7 us: only asked when it matters)
     n_threads = 1 if n_models == 1 else max(1, min(effective_n_jobs(n_jobs), n_models))
     team = 1
@@ -229,20 +235,24 @@ def run_epochs(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose
                     )
                 )
             epochs_run = epoch + 1
-            _check_finite(data, bad_rows, epoch)
+            if bad_rows != FINE:
+                _check_finite(data, bad_rows, epoch)
             if stopping.epoch_tasks is not None and stopping.epoch_tasks.end(epoch):
                 break  # a callback asked to stop: the model so far
             if not watch:
                 continue
+            # (Python floats: the same quotients as numpy's, without a numpy
+            # scalar per model and epoch.)
+            sums = objective_sum.tolist()
             still_active = []
             for u in active:
                 unit = units[u]
                 if stopping.validation_score is not None:
                     value = stopping.validation_score(unit)
                 elif unit.shape[0] == 1:
-                    value = objective_sum[unit[0]] / max(n_train, 1)
+                    value = sums[unit_first[u]] / divisor
                 else:
-                    value = objective_sum[unit].sum() / max(n_train, 1)
+                    value = objective_sum[unit].sum() / divisor
                 if verbose:
                     _report(state, unit, n_train, value, stopping, start)
                 if rules[u].observe(value):
