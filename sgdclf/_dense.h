@@ -183,6 +183,34 @@ static inline void dense_axpy_norms_f32(float* w, float a, const float* x,
         dense_axpy_norms_f32_wide(w, a, x, n, sq_norm, abs_norm);
 }
 
+/* The cumulative L1 truncation (truncate_l1 in _kernel.pyx) of every weight
+ * of a dense row, with the objective not followed: for each j with
+ * w = s v_j != 0, w moves towards 0 by its pending penalty u +- q_j, never
+ * across, and v_j, q_j (and the average's A_j) record it. Branch-free
+ * (selects), so the loop runs in vector registers; the arithmetic of each
+ * weight is that of the scalar loop, so the bits are too. (A weight at 0, or
+ * NaN, is left as it is.) */
+#define SGDCLF_TRUNCATE_L1(name, T)                                           \
+    SGDCLF_CLONES void name(T* restrict v, T* restrict q, T* restrict A,      \
+                            ptrdiff_t n, double s, double u, double avg_alpha) { \
+        ptrdiff_t j;                                                          \
+        for (j = 0; j < n; j++) {                                             \
+            double z = v[j], w = s * z;                                       \
+            double down = w - (u + q[j]), up = w + (u - q[j]);                \
+            double moved = w > 0.0 ? (down < 0.0 ? 0.0 : down)                \
+                                   : (up > 0.0 ? 0.0 : up);                   \
+            int changed = (w > 0.0) | (w < 0.0);                              \
+            T vn = changed ? (T)(moved / s) : v[j];                           \
+            T dq = changed ? (T)(s * ((double)vn - z)) : (T)0;                \
+            v[j] = vn;                                                        \
+            q[j] += dq;                                                       \
+            if (A != NULL)                                                    \
+                A[j] -= changed ? (T)(avg_alpha * ((double)vn - z)) : (T)0;   \
+        }                                                                     \
+    }
+static SGDCLF_TRUNCATE_L1(truncate_l1_dense_f64, double)
+static SGDCLF_TRUNCATE_L1(truncate_l1_dense_f32, float)
+
 /* One SAGA step of a dense row (see the SAGA section of _kernel.pyx):
  *     w_j = soft(c w_j - eta (delta x_j + s_j / n), tau);  s_j += delta x_j
  * The pointers never overlap (restrict), and the threshold is a select, so

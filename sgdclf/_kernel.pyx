@@ -265,6 +265,10 @@ cdef extern from "_dense.h" nogil:
                               double* sq_norm, double* abs_norm)
     void dense_axpy_norms_f32(float* w, float a, const float* x, Py_ssize_t n,
                               double* sq_norm, double* abs_norm)
+    void truncate_l1_dense_f64(double* v, double* q, double* A, Py_ssize_t n,
+                               double s, double u, double avg_alpha)
+    void truncate_l1_dense_f32(float* v, float* q, float* A, Py_ssize_t n,
+                               double s, double u, double avg_alpha)
     void saga_step_f64(double* w, double* s, const double* x, Py_ssize_t n,
                        double c, double eta, double delta, double inv_n, double tau)
     void saga_step_f32(float* w, double* s, const float* x, Py_ssize_t n,
@@ -410,10 +414,17 @@ cdef void truncate_l1(floating* v, floating* q, floating* A, Lazy* lz, double u,
     weight j actually received (signed). Each touched weight is moved towards 0
     by its pending penalty, never across 0. On a dense row every coordinate is
     touched; on a sparse row only the stored ones, so untouched weights catch up
-    when their feature next appears.
+    when their feature next appears. (A dense row whose norms are not followed
+    takes the same arithmetic, branch-free, in _dense.h.)
     """
     cdef Py_ssize_t j, k
     cdef double s = lz.wscale, avg_alpha = lz.avg_alpha
+    if ind == NULL and not track:
+        if floating is double:
+            truncate_l1_dense_f64(v, q, A if averaging else NULL, nnz, s, u, avg_alpha)
+        else:
+            truncate_l1_dense_f32(v, q, A if averaging else NULL, nnz, s, u, avg_alpha)
+        return
     cdef double sq_norm = lz.sq_norm, abs_norm = lz.abs_norm   # (see row_axpy_tracked)
     cdef double z, w_old, w_new
     for j in range(nnz):
@@ -439,6 +450,29 @@ cdef void truncate_l1(floating* v, floating* q, floating* A, Lazy* lz, double u,
             abs_norm += fabs(v[k]) - fabs(z)
     lz.sq_norm = sq_norm
     lz.abs_norm = abs_norm
+
+
+def py_truncate_l1(floating[::1] v, floating[::1] q, floating[::1] A, double wscale,
+                   double u, double avg_alpha, bint dense):
+    """truncate_l1 on every weight, for tests: as a dense row (``dense``: the
+    branch-free loop of _dense.h) or as a CSR row storing every column (the
+    scalar loop). ``A`` empty: no averaging."""
+    cdef Py_ssize_t n = v.shape[0]
+    cdef Lazy lz
+    cdef bint averaging = A.shape[0] > 0
+    if n == 0 or q.shape[0] != n or (averaging and A.shape[0] != n):
+        raise ValueError("v, q (and A) must have the same, non-zero length")
+    if not wscale > 0.0:
+        raise ValueError("wscale must be positive")
+    columns = np.arange(n, dtype=np.int64)
+    cdef const int64_t[::1] ind = columns
+    lz.wscale = wscale
+    lz.avg_alpha = avg_alpha
+    lz.sq_norm = lz.abs_norm = 0.0
+    cdef const int64_t* columns_or_null = NULL if dense else &ind[0]
+    cdef floating* average = &A[0] if averaging else NULL
+    truncate_l1(&v[0], &q[0], average, &lz, u, &v[0], columns_or_null, n,
+                averaging, False)
 
 
 cdef void fold(floating* v, floating* A, Py_ssize_t n_features, Lazy* lz,
