@@ -1316,15 +1316,13 @@ def _bind(
     runner.wide = index_t is int64_t
 
 
-cdef bint weights_finite(const floating* coef, const ModelState* state,
-                         Py_ssize_t n_features, const int64_t* models,
-                         Py_ssize_t n_models) noexcept nogil:
-    """True when every weight and intercept of the listed models is finite."""
+cdef bint coef_rows_finite(const floating* coef, Py_ssize_t n_features,
+                           const int64_t* models, Py_ssize_t n_models) noexcept nogil:
+    """True when every weight of the listed models (rows of coef) is finite.
+    (The callers check the intercepts, kept in different places.)"""
     cdef Py_ssize_t mi, j, m
     for mi in range(n_models):
         m = models[mi]
-        if not isfinite(state[m].intercept):
-            return False
         for j in range(n_features):
             if not isfinite(coef[m * n_features + j]):
                 return False
@@ -1432,13 +1430,16 @@ cdef class EpochRunner:
         finally:
             free_scratch(&ep)
         if bad_row < 0:
+            finite = True
+            for k in range(n_models):
+                finite = finite and isfinite(p.state[models[k]].intercept)
             with nogil:
                 if self.single:
-                    finite = weights_finite(<const float*>p.coef, p.state,
-                                            p.n_features, ep.models, n_models)
+                    finite = finite and coef_rows_finite(
+                        <const float*>p.coef, p.n_features, ep.models, n_models)
                 else:
-                    finite = weights_finite(<const double*>p.coef, p.state,
-                                            p.n_features, ep.models, n_models)
+                    finite = finite and coef_rows_finite(
+                        <const double*>p.coef, p.n_features, ep.models, n_models)
             if not finite:
                 return WEIGHTS_NOT_FINITE
         return bad_row
@@ -1518,35 +1519,6 @@ def shuffle_rows(int64_t[::1] out, const int64_t[::1] rows, uint64_t seed,
             swap = out[i]
             out[i] = out[j]
             out[j] = swap
-
-
-cdef bint rows_finite(const floating[:, ::1] coef, const ModelState[::1] state,
-                      const int64_t[::1] models) noexcept nogil:
-    cdef Py_ssize_t mi, j, m
-    for mi in range(models.shape[0]):
-        m = models[mi]
-        if not isfinite(state[m].intercept):
-            return False
-        for j in range(coef.shape[1]):
-            if not isfinite(coef[m, j]):
-                return False
-    return True
-
-
-def all_finite(const floating[:, ::1] coef, const ModelState[::1] state,
-               const int64_t[::1] models):
-    """True when every weight and intercept of the listed models is finite."""
-    cdef bint ok
-    cdef Py_ssize_t mi
-    if state.shape[0] != coef.shape[0]:
-        raise ValueError("coef and state differ in their number of models")
-    for mi in range(models.shape[0]):
-        if models[mi] < 0 or models[mi] >= coef.shape[0]:
-            raise ValueError(f"models lists {models[mi]}, but there are "
-                             f"{coef.shape[0]} models")
-    with nogil:
-        ok = rows_finite(coef, state, models)
-    return ok
 
 
 # ---------------------------------------------------------------- SAGA
@@ -1834,8 +1806,9 @@ def _saga(
     bint fit_intercept, bint multinomial, bint fill_memory=False, seen=None,
 ):
     cdef Py_ssize_t n_models = coef.shape[0], n_features = coef.shape[1]
-    cdef Py_ssize_t k, j, n_listed = models.shape[0], n_order = order.shape[0]
+    cdef Py_ssize_t k, n_listed = models.shape[0], n_order = order.shape[0]
     cdef Py_ssize_t bad = -1
+    cdef bint finite
     cdef SagaOptions o
     if n_models < 1 or n_features < 1:
         raise ValueError(f"coef has shape {(n_models, n_features)}: no models")
@@ -1899,12 +1872,11 @@ def _saga(
             &sc[0], &sc[n_listed], &sc[2 * n_listed], &sc[3 * n_listed], &last[0],
             <SagaCoord*>&pair[0], fill_memory)
         if bad < 0:
+            finite = coef_rows_finite(&coef[0, 0], n_features, &models[0], n_listed)
             for k in range(n_listed):
-                if not isfinite(intercept[models[k]]):
-                    bad = WEIGHTS_NOT_FINITE
-                for j in range(n_features):
-                    if not isfinite(coef[models[k], j]):
-                        bad = WEIGHTS_NOT_FINITE
+                finite = finite and isfinite(intercept[models[k]])
+            if not finite:
+                bad = WEIGHTS_NOT_FINITE
     return bad
 
 

@@ -129,10 +129,6 @@ def _kernel_call_private(data, state, models, options, order):
     return bad_row
 
 
-# What one kernel call per epoch returns when all went well.
-FINE = [-1]
-
-
 def _check_finite(data, bad_rows, epoch):
     """Raise if an epoch met a non-finite margin or left non-finite weights.
 
@@ -235,8 +231,7 @@ def run_epochs(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose
                     )
                 )
             epochs_run = epoch + 1
-            if bad_rows != FINE:
-                _check_finite(data, bad_rows, epoch)
+            _check_finite(data, bad_rows, epoch)
             if stopping.epoch_tasks is not None and stopping.epoch_tasks.end(epoch):
                 break  # a callback asked to stop: the model so far
             if not watch:

@@ -152,13 +152,3 @@ def test_a_csr_column_beyond_the_width_stops_the_epoch_at_its_row(column, adagra
         arguments["options"] = _options(schedule=_kernel.SCHEDULES["adagrad"])
         arguments["adagrad_g"] = np.zeros((N_MODELS, N_FEATURES))
     assert _call(arguments) == row
-
-
-def test_all_finite_checks_its_models():
-    coef = np.zeros((2, 3))
-    state = np.zeros(2, dtype=_kernel.MODEL_STATE_DTYPE)
-    assert _kernel.all_finite(coef, state, np.array([0, 1], dtype=np.int64))
-    with pytest.raises(ValueError, match="models"):
-        _kernel.all_finite(coef, state, np.array([2], dtype=np.int64))
-    with pytest.raises(ValueError, match="state"):
-        _kernel.all_finite(coef, state[:1], np.array([0], dtype=np.int64))

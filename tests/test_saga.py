@@ -320,3 +320,35 @@ def test_kernel_checks_its_arrays(binary):
         data=csr.data, indices=indices, indptr=csr.indptr, **arrays
     )
     assert got == row
+
+
+def test_kernel_reports_weights_left_not_finite(binary):
+    # A column no row stores is only caught up at the end of the epoch: an
+    # infinite weight there leaves every margin finite, and the epoch must
+    # still say its weights are not (WEIGHTS_NOT_FINITE, -2), not -1.
+    X, y = binary
+    n, d = X.shape
+    csr = sp.csr_matrix(np.c_[X, np.zeros(n)])
+    coef = np.zeros((1, d + 1))
+    arrays = dict(
+        y_code=y.astype(np.int32),
+        sample_weight=np.ones(1),
+        intercept=np.zeros(1),
+        memory=np.zeros((n, 1)),
+        grad_sum=np.zeros((1, d + 1)),
+        intercept_grad_sum=np.zeros(1),
+        model_class=np.array([1], dtype=np.int32),
+        models=np.array([0]),
+        order=np.arange(n),
+        decay_pow=np.ones(n + 1),
+        decay_sum=np.arange(n + 1.0),
+        step=0.01,
+        l2=0.0,
+        l1=0.0,
+        fit_intercept=True,
+        multinomial=False,
+    )
+    rows = dict(data=csr.data, indices=csr.indices, indptr=csr.indptr)
+    assert _kernel.saga_epoch(coef=coef.copy(), **rows, **arrays) == -1
+    coef[0, d] = np.inf
+    assert _kernel.saga_epoch(coef=coef, **rows, **arrays) == -2
