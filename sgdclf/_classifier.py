@@ -510,7 +510,10 @@ class SGDLogisticClassifier(
         -------
         labels : ndarray of shape (n_samples,)
         """
-        scores = self.decision_function(X)
+        return self._class_of(self.decision_function(X))
+
+    def _class_of(self, scores):
+        """The predicted class of each row of scores (binary: score > 0)."""
         best = (scores > 0).astype(np.intp) if scores.ndim == 1 else scores.argmax(1)
         return self.classes_[best]
 
@@ -547,8 +550,7 @@ class SGDLogisticClassifier(
         ):
             scores = self._plain_scores(X)
             if scores is not None:
-                best = scores > 0 if scores.ndim == 1 else scores.argmax(1)
-                return float(np.mean(classes[best.astype(np.intp)] == y))
+                return float(np.mean(self._class_of(scores) == y))
         return super().score(X, y, sample_weight=sample_weight)
 
     def predict_proba(self, X):

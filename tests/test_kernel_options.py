@@ -7,6 +7,26 @@ import scipy.sparse as sp
 from sgdclf import _kernel
 
 
+def _options(**changes):
+    """A valid options dict: L2, the "optimal" schedule, the objective tracked."""
+    return dict(
+        dict(
+            penalty=_kernel.PENALTIES["l2"],
+            alpha=1e-2,
+            l1_ratio=0.15,
+            schedule=_kernel.SCHEDULES["optimal"],
+            eta0=0.1,
+            power_t=0.5,
+            optimal_init=100.0,
+            fit_intercept=True,
+            average_start=0.0,
+            track_objective=True,
+            multinomial=False,
+        ),
+        **changes,
+    )
+
+
 def _fit_coef(penalty, l1_ratio, schedule="optimal"):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 5))
@@ -27,18 +47,10 @@ def _fit_coef(penalty, l1_ratio, schedule="optimal"):
         adagrad_g=np.zeros((1, 5)) if schedule == "adagrad" else empty,
         model_class=np.ones(1, dtype=np.int32),
         state=state,
-        options=dict(
+        options=_options(
             penalty=_kernel.PENALTIES[penalty],
-            alpha=1e-2,
             l1_ratio=l1_ratio,
             schedule=_kernel.SCHEDULES[schedule],
-            eta0=0.1,
-            power_t=0.5,
-            optimal_init=100.0,
-            fit_intercept=True,
-            average_start=0.0,
-            track_objective=True,
-            multinomial=False,
         ),
     )
     for _ in range(3):
@@ -80,19 +92,7 @@ def _runner(X, coef, state, sparse):
         adagrad_g=empty,
         model_class=np.ones(1, dtype=np.int32),
         state=state,
-        options=dict(
-            penalty=_kernel.PENALTIES["l2"],
-            alpha=1e-2,
-            l1_ratio=0.15,
-            schedule=_kernel.SCHEDULES["optimal"],
-            eta0=0.1,
-            power_t=0.5,
-            optimal_init=100.0,
-            fit_intercept=True,
-            average_start=0.0,
-            track_objective=True,
-            multinomial=False,
-        ),
+        options=_options(),
     )
 
 
