@@ -276,16 +276,16 @@ def test_pickle_and_old_models_without_solver(binary):
     assert old.solver == "sgd"
 
 
-def test_kernel_checks_its_arrays(binary):
-    X, y = binary
-    n, d = X.shape
-    arrays = dict(
+def _one_model_epoch(y, n_features):
+    """saga_epoch's arguments but the rows: one binary model from zero."""
+    n = len(y)
+    return dict(
         y_code=y.astype(np.int32),
         sample_weight=np.ones(1),
-        coef=np.zeros((1, d)),
+        coef=np.zeros((1, n_features)),
         intercept=np.zeros(1),
         memory=np.zeros((n, 1)),
-        grad_sum=np.zeros((1, d)),
+        grad_sum=np.zeros((1, n_features)),
         intercept_grad_sum=np.zeros(1),
         model_class=np.array([1], dtype=np.int32),
         models=np.array([0]),
@@ -298,6 +298,12 @@ def test_kernel_checks_its_arrays(binary):
         fit_intercept=True,
         multinomial=False,
     )
+
+
+def test_kernel_checks_its_arrays(binary):
+    X, y = binary
+    n, d = X.shape
+    arrays = _one_model_epoch(y, d)
     assert _kernel.saga_epoch(X=X, **arrays) == -1
     for name, bad in [
         ("memory", np.zeros((n - 1, 1))),
@@ -329,26 +335,9 @@ def test_kernel_reports_weights_left_not_finite(binary):
     X, y = binary
     n, d = X.shape
     csr = sp.csr_matrix(np.c_[X, np.zeros(n)])
-    coef = np.zeros((1, d + 1))
-    arrays = dict(
-        y_code=y.astype(np.int32),
-        sample_weight=np.ones(1),
-        intercept=np.zeros(1),
-        memory=np.zeros((n, 1)),
-        grad_sum=np.zeros((1, d + 1)),
-        intercept_grad_sum=np.zeros(1),
-        model_class=np.array([1], dtype=np.int32),
-        models=np.array([0]),
-        order=np.arange(n),
-        decay_pow=np.ones(n + 1),
-        decay_sum=np.arange(n + 1.0),
-        step=0.01,
-        l2=0.0,
-        l1=0.0,
-        fit_intercept=True,
-        multinomial=False,
-    )
     rows = dict(data=csr.data, indices=csr.indices, indptr=csr.indptr)
-    assert _kernel.saga_epoch(coef=coef.copy(), **rows, **arrays) == -1
-    coef[0, d] = np.inf
-    assert _kernel.saga_epoch(coef=coef, **rows, **arrays) == -2
+    arrays = _one_model_epoch(y, d + 1)
+    assert _kernel.saga_epoch(**rows, **arrays) == -1
+    arrays = _one_model_epoch(y, d + 1)
+    arrays["coef"][0, d] = np.inf
+    assert _kernel.saga_epoch(**rows, **arrays) == -2
