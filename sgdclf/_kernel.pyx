@@ -150,6 +150,9 @@ cdef struct Lazy:
     # its gradient step, before the L1 truncation (as SGDClassifier defines it).
     double penalty_sq_norm
     double penalty_abs_norm
+    # The product of the epoch's 1 + exp(-|margin|) not yet in the model's
+    # sums (see add_example).
+    double loss_factor
 
 
 # ---------------------------------------------------------------- logistic pieces
@@ -167,10 +170,15 @@ cdef inline double sigmoid_given(double p, double e) noexcept nogil:
     return numerator / (1.0 + e)
 
 
+cdef inline double log_loss_linear(double p, double y) noexcept nogil:
+    """The part of the logistic loss that is linear in p: max(p, 0) - y p."""
+    return p * (1.0 - y) if p > 0 else -y * p
+
+
 cdef inline double log_loss_given(double p, double y, double e) noexcept nogil:
     """The logistic loss log(1 + exp(p)) - y p given e = exp(-|p|):
     log(1 + exp(p)) = log1p(e) + max(p, 0)."""
-    return log1p(e) + (p * (1.0 - y) if p > 0 else -y * p)
+    return log1p(e) + log_loss_linear(p, y)
 
 
 cdef inline double sigmoid(double p) noexcept nogil:
@@ -507,6 +515,7 @@ cdef void start_lazy(const floating* v, Py_ssize_t n_features, Lazy* lz) noexcep
         lz.abs_norm += fabs(v[j])
     lz.penalty_sq_norm = lz.sq_norm
     lz.penalty_abs_norm = lz.abs_norm
+    lz.loss_factor = 1.0
 
 
 # ---------------------------------------------------------------- options
@@ -997,14 +1006,30 @@ cdef inline double step_model(const floating* x, const index_t* ind, Py_ssize_t 
                     &p.state[m], &ep.lazy[mi], &p.opt)
 
 
-cdef inline void add_example(const Options* opt, ModelState* st, double margin,
-                             double y, double e, double penalty) noexcept nogil:
-    """The example's terms of the model's sums, in SGDClassifier's order: its
-    loss (binary and one-vs-rest; softmax_row added the multinomial loss
-    before the step), then SGD's penalty term (AdaGrad's is added at the end
-    of the epoch)."""
+cdef inline void add_logged_loss(ModelState* st, Lazy* lz) noexcept nogil:
+    """Move the product of the factors 1 + e into the model's sums, as its log."""
+    add_loss(st, log(lz.loss_factor))
+    lz.loss_factor = 1.0
+
+
+cdef inline void add_example(const Options* opt, ModelState* st, Lazy* lz,
+                             double margin, double y, double e,
+                             double penalty) noexcept nogil:
+    """The example's terms of the model's sums: its loss (binary and
+    one-vs-rest; softmax_row added the multinomial loss before the step),
+    then SGD's penalty term (AdaGrad's is added at the end of the epoch).
+
+    The loss is log_loss_given: log1p(e) + log_loss_linear. The log1p parts
+    are summed as the log of their product: each factor 1 + e lies in (1, 2],
+    so ~1000 of them multiply without overflow, and one log per ~1000
+    examples (and one at the end of the epoch, finish_epoch) replaces a log1p
+    per example; a log1p was ~7% of a default fit on breast cancer. The
+    product's rounding adds ~1e-16 relative per example, as a sum's does."""
     if not opt.multinomial:
-        add_loss(st, log_loss_given(margin, y, e))
+        add_loss(st, log_loss_linear(margin, y))
+        lz.loss_factor *= 1.0 + e
+        if lz.loss_factor > 1e300:   # (one more factor cannot overflow)
+            add_logged_loss(st, lz)
     if opt.schedule != SCHEDULE_ADAGRAD:
         st.objective_sum += penalty
 
@@ -1050,6 +1075,7 @@ cdef void finish_epoch(floating* coef, const Problem* p, Epoch* ep) noexcept nog
     cdef const floating* G
     for mi in range(ep.lo, ep.hi):
         m = ep.models[mi]
+        add_logged_loss(&p.state[m], &ep.lazy[mi])
         w = coef + m * n_features
         A = model_row(<floating*>p.average_coef, m, n_features)
         if opt.schedule != SCHEDULE_ADAGRAD:
@@ -1119,7 +1145,7 @@ cdef void run_epoch(const floating* data, const index_t* indices, const Problem*
             if opt.track_objective:
                 # (After the step: the loss is not on the path to the next
                 # row's margin, so the CPU computes it alongside that.)
-                add_example(opt, &p.state[m], margin[mi], y, e, penalty)
+                add_example(opt, &p.state[m], &ep.lazy[mi], margin[mi], y, e, penalty)
     finish_epoch(<floating*>p.coef, p, ep)
 
 

@@ -139,3 +139,32 @@ def test_penalty_value_is_the_kernels(penalty):
     assert (st["objective_sum"] - st["loss_sum"]) / len(y) == pytest.approx(
         expected, rel=1e-9
     )
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_the_epochs_loss_sum_is_the_log_loss_of_its_margins():
+    """The kernel sums each example's log loss at the margin it stepped from
+    (the log1p parts as the log of their product, logged every ~1000
+    examples): with a step of 1e-15 the margins are those of the starting
+    weights. Half the rows are zero (margin = intercept = 0, factor 2), so the
+    product is logged within the epoch; some margins are large (factor ~1)."""
+    rng = np.random.default_rng(0)
+    n = 3000
+    Xl = rng.normal(size=(n, 4)) * rng.choice([0.0, 1.0, 30.0], size=(n, 1))
+    yl = rng.integers(0, 2, size=n)
+    w0 = np.array([1.0, -2.0, 0.5, 0.05])
+    model = SGDLogisticClassifier(
+        learning_rate="constant", eta0=1e-15, penalty=None, shuffle=False, max_iter=1
+    )
+    model.fit(Xl, yl, coef_init=w0[None, :], intercept_init=np.zeros(1))
+    model.coef_[:] = w0  # (the fit above moved them a little)
+    model.intercept_[:] = 0.0
+    job = model._prepare(
+        Xl, yl, model.classes_, yl.astype(np.int32), None, max_iter=1, resume=True
+    )
+    model._run(job)
+    p = Xl @ w0
+    expected = np.sum(np.logaddexp(0.0, p) - yl * p)
+    st = job.state.scalars[0]
+    assert st["loss_sum"] == pytest.approx(expected, rel=1e-9)
+    assert st["objective_sum"] == pytest.approx(expected, rel=1e-9)
