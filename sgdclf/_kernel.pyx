@@ -1413,11 +1413,102 @@ cdef class EpochRunner:
         WEIGHTS_NOT_FINITE (-2) when the epoch ended with a weight or an
         intercept of the listed models not finite.
         """
+        self.check_models(models)
+        self.check_rows_listed(order)
+        if order.shape[0] == 0:
+            return -1
+        return self.epoch(models, order, n_threads)
+
+    def train(self, const int64_t[::1] models, int64_t[::1] order, *, rows, seed,
+              Py_ssize_t first_epoch, Py_ssize_t n_epochs,
+              const int64_t[::1] unit_sizes, list rules, double divisor,
+              int n_threads=1):
+        """Up to ``n_epochs`` epochs (as ``run``), numbered from ``first_epoch``,
+        without returning to Python in between: a fit on small data runs
+        thousands of short epochs, and a round trip through Python's epoch
+        loop cost ~10% of each (more when other work had evicted its code
+        from the CPU's caches).
+
+        ``seed`` None: every epoch visits ``order`` as given. Otherwise each
+        epoch first writes into ``order`` the epoch's permutation of ``rows``
+        (of 0 .. len(order) - 1 when ``rows`` is None), as shuffle_rows.
+
+        The models form units that stop together: ``models`` lists the first
+        unit's ``unit_sizes[0]`` models, then the next unit's... With
+        ``rules`` (one per unit, objects with an ``observe(value) -> bool``
+        method: _schedule.StoppingRule) each epoch shows every rule its
+        unit's objective (the sum of its models' objective sums) divided by
+        ``divisor``, and training stops after an epoch at which a rule says
+        so. With ``rules`` None the epochs track nothing.
+
+        Returns (epochs run, bad row, fired): the bad row as ``run`` returns
+        it, for the last epoch run (training stops after an epoch that
+        returned one); ``fired`` lists the units whose rule said stop after
+        the last epoch.
+        """
         cdef Problem* p = &self.problem
-        cdef Py_ssize_t k, n_models = models.shape[0], n_order = order.shape[0]
+        cdef Py_ssize_t k, u, j, at, n_order = order.shape[0]
         cdef Py_ssize_t bad_row = -1
-        cdef Epoch ep
-        cdef bint finite
+        cdef double value
+        cdef const int64_t* row_list = NULL
+        cdef const int64_t[::1] row_view
+        cdef uint64_t shuffle_seed = 0
+        cdef bint shuffle = seed is not None
+        cdef list fired = []
+        self.check_models(models)
+        at = 0
+        for u in range(unit_sizes.shape[0]):
+            if unit_sizes[u] < 1:
+                raise ValueError(f"unit {u} has no models")
+            at += unit_sizes[u]
+        if at != models.shape[0]:
+            raise ValueError(
+                f"the units have {at} models; models lists {models.shape[0]}")
+        if rules is not None and len(rules) != unit_sizes.shape[0]:
+            raise ValueError(
+                f"{len(rules)} rules for {unit_sizes.shape[0]} units")
+        if shuffle:
+            shuffle_seed = seed
+            if rows is not None:
+                row_view = rows
+                if row_view.shape[0] != n_order:
+                    raise ValueError("order and rows differ in length")
+                self.check_rows_listed(row_view)
+                row_list = &row_view[0] if n_order > 0 else NULL
+            elif n_order > p.n_rows:
+                raise ValueError(
+                    f"order has {n_order} entries, but there are {p.n_rows} rows")
+        else:
+            self.check_rows_listed(order)
+        if n_order == 0:
+            return 0, -1, fired
+        for k in range(n_epochs):
+            if shuffle:
+                with nogil:
+                    permute_rows(&order[0], n_order, row_list, shuffle_seed,
+                                 first_epoch + k)
+            bad_row = self.epoch(models, order, n_threads)
+            if bad_row != -1 or rules is None:
+                if bad_row != -1:
+                    return k + 1, bad_row, fired
+                continue
+            at = 0
+            for u in range(unit_sizes.shape[0]):
+                value = 0.0
+                for j in range(at, at + unit_sizes[u]):
+                    value += p.state[models[j]].objective_sum
+                at += unit_sizes[u]
+                if rules[u].observe(value / divisor):
+                    fired.append(u)
+            if fired:
+                return k + 1, -1, fired
+        return n_epochs, -1, fired
+
+    cdef int check_models(self, const int64_t[::1] models) except -1:
+        """The models an epoch trains: at least one, each a row of coef (and
+        every one of them for a multinomial epoch)."""
+        cdef Problem* p = &self.problem
+        cdef Py_ssize_t k, n_models = models.shape[0]
         if n_models < 1:
             raise ValueError("models is empty")
         for k in range(n_models):
@@ -1426,15 +1517,28 @@ cdef class EpochRunner:
                     f"models lists {models[k]}, but there are {p.n_models} models")
         if p.opt.multinomial and n_models != p.n_models:
             raise ValueError("a multinomial epoch trains every model at once")
-        for k in range(n_order):
-            if order[k] < 0 or order[k] >= p.n_rows:
+        return 0
+
+    cdef int check_rows_listed(self, const int64_t[::1] order) except -1:
+        """Rows an epoch visits: each a row of X."""
+        cdef Py_ssize_t k, n_rows = self.problem.n_rows
+        for k in range(order.shape[0]):
+            if order[k] < 0 or order[k] >= n_rows:
                 raise ValueError(
-                    f"order lists row {order[k]}, but there are {p.n_rows} rows")
-        if n_order == 0:
-            return -1
+                    f"order lists row {order[k]}, but there are {n_rows} rows")
+        return 0
+
+    cdef Py_ssize_t epoch(self, const int64_t[::1] models, const int64_t[::1] order,
+                          int n_threads) except -3:
+        """One epoch over checked, non-empty ``models`` and ``order`` (run)."""
+        cdef Problem* p = &self.problem
+        cdef Py_ssize_t k, n_models = models.shape[0]
+        cdef Py_ssize_t bad_row = -1
+        cdef Epoch ep
+        cdef bint finite
         n_threads = max(1, n_threads)
         ep.order = &order[0]
-        ep.n_order = n_order
+        ep.n_order = order.shape[0]
         ep.models = &models[0]
         ep.n_models = n_models
         ep.bad_row = &bad_row
@@ -1530,21 +1634,29 @@ def shuffle_rows(int64_t[::1] out, const int64_t[::1] rows, uint64_t seed,
     epoch; a numpy Generator to draw the epochs' seeds cost ~13 us a fit.
     Same seed and epoch, same permutation.
     """
-    cdef Py_ssize_t n = out.shape[0], i, j
+    cdef Py_ssize_t n = out.shape[0]
+    if rows is not None and rows.shape[0] != n:
+        raise ValueError("out and rows differ in length")
+    if n == 0:
+        return
+    with nogil:
+        permute_rows(&out[0], n, &rows[0] if rows is not None else NULL, seed, epoch)
+
+
+cdef void permute_rows(int64_t* out, Py_ssize_t n, const int64_t* rows,
+                       uint64_t seed, uint64_t epoch) noexcept nogil:
+    """shuffle_rows on n >= 1 entries (rows NULL: of 0 .. n - 1)."""
+    cdef Py_ssize_t i, j
     cdef uint64_t key = epoch
     cdef uint64_t state = seed ^ splitmix64(&key)
     cdef int64_t swap
-    cdef bint identity = rows is None
-    if not identity and rows.shape[0] != n:
-        raise ValueError("out and rows differ in length")
-    with nogil:
-        for i in range(n):
-            out[i] = i if identity else rows[i]
-        for i in range(n - 1, 0, -1):
-            j = <Py_ssize_t>below(<uint64_t>(i + 1), &state)
-            swap = out[i]
-            out[i] = out[j]
-            out[j] = swap
+    for i in range(n):
+        out[i] = i if rows == NULL else rows[i]
+    for i in range(n - 1, 0, -1):
+        j = <Py_ssize_t>below(<uint64_t>(i + 1), &state)
+        swap = out[i]
+        out[i] = out[j]
+        out[j] = swap
 
 
 # ---------------------------------------------------------------- SAGA

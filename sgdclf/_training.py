@@ -4,11 +4,14 @@ Data flow of a fit (see ``_classifier.py`` for the first two steps):
 
     validate -> prepare (dtype, labels, weights, split) -> run_epochs -> attributes
 
-``run_epochs`` owns everything that happens once per epoch: drawing the
-permutation, calling the kernel (in threads over groups of models when
-``n_jobs`` asks for it), checking for divergence, the tol / early-stopping
-rules and the adaptive schedule. It works on the arrays it is given and never
-sees the estimator.
+``run_epochs`` owns the epoch loop: the kernel (EpochRunner.train) draws
+each epoch's permutation, runs the epochs and shows the units' objectives to
+their tol rules, and comes back to the loop when a rule fires (then the
+adaptive schedule lowers eta or the unit stops), when the weights stop being
+finite (then it raises), or after every epoch when the loop has work each
+epoch (callbacks, verbose output, the early-stopping score, threads over
+groups of models when ``n_jobs`` asks for them). It works on the arrays it
+is given and never sees the estimator.
 """
 
 import time
@@ -68,11 +71,10 @@ def held_out_mask(rows, fraction):
     return hashed < np.uint64(int(fraction * 2**32))
 
 
-def _kernel_epoch(data, state, options):
-    """The kernel's epoch, called as ``epoch(models, order, n_threads)``,
-    with everything else checked and bound once (a fit on small data runs
-    thousands of short epochs; binding the arrays each time cost more than
-    the rows)."""
+def _runner(data, state, options):
+    """The kernel's EpochRunner for these rows, state and options: everything
+    checked and bound once (a fit on small data runs thousands of short
+    epochs; binding the arrays each time cost more than the rows)."""
     X = data.X
     rows = (
         dict(data=X.data, indices=X.indices, indptr=X.indptr)
@@ -91,7 +93,7 @@ def _kernel_epoch(data, state, options):
         state=state.scalars,
         options=options,
     )
-    return runner.run
+    return runner
 
 
 # A multinomial team synchronises its threads once per example (~0.3 us on a
@@ -113,20 +115,28 @@ def _team_pays_off(data, n_models):
     return _kernel.team_threads_available() and n_models * work >= TEAM_MIN_WORK
 
 
-def _kernel_call_private(data, state, models, options, order):
-    """One thread's kernel call on private copies of its models' rows.
+def _train_private(data, state, models, options, order, rules):
+    """One epoch of one thread's models (single-model units) on private
+    copies of their rows: (bad row, the models whose rule fired).
 
     Threads that wrote to neighbouring rows of the shared arrays would share
     cache lines (the weights and t are written for every example), which costs
     more than the copies.
     """
-
     private = state.models(models)
-    bad_row = _kernel_epoch(data, private, options)(
-        np.arange(models.shape[0], dtype=np.int64), order, 1
+    _, bad_row, fired = _runner(data, private, options).train(
+        np.arange(models.shape[0], dtype=np.int64),
+        order,
+        rows=None,
+        seed=None,
+        first_epoch=0,
+        n_epochs=1,
+        unit_sizes=np.ones(models.shape[0], dtype=np.int64),
+        rules=rules,
+        divisor=max(data.n_train, 1),
     )
     state.put(models, private)
-    return bad_row
+    return bad_row, [int(models[k]) for k in fired]
 
 
 def _check_finite(data, bad_rows, epoch):
@@ -166,6 +176,8 @@ def run_epochs(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose
     of a multinomial fit together (their objective is the sum of the models'
     sums). Returns an int array: the epochs each model ran. Raises ValueError
     naming the epoch if the weights stop being finite.
+
+    (See the module doc for what the kernel does and what is done here.)
     """
     n_models = state.coef.shape[0]
     n_train = data.n_train
@@ -183,7 +195,6 @@ def run_epochs(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose
         for _ in units
     ]
     active = list(range(len(units)))
-    unit_first = [int(unit[0]) for unit in units]
     divisor = max(n_train, 1)
     # (joblib's effective_n_jobs costs ~7 us: only asked when it matters)
     n_threads = 1 if n_models == 1 else max(1, min(effective_n_jobs(n_jobs), n_models))
@@ -194,11 +205,18 @@ def run_epochs(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose
         team = min(n_threads, cpu_count()) if _team_pays_off(data, n_models) else 1
         n_threads = 1
     pool = ThreadPoolExecutor(n_threads) if n_threads > 1 else None
+    runner = _runner(data, state, options) if pool is None else None
+    tasks = stopping.epoch_tasks
+    validation = stopping.validation_score
     # With tol=None no rule can stop a model or lower eta: skip them (unless
     # verbose reports the values).
     watch = stopping.tol is not None or verbose
-    kernel = _kernel_epoch(data, state, options) if pool is None else None
-    models = np.concatenate([units[u] for u in active])
+    # The kernel shows the objective to the rules unless a validation score
+    # stands in for it.
+    kernel_rules = watch and validation is None
+    each_epoch = (
+        pool is not None or tasks is not None or verbose or validation is not None
+    )
     # One buffer for every epoch's permutation (a fresh array per epoch costs
     # page faults on large data).
     if shuffle:
@@ -207,71 +225,91 @@ def run_epochs(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose
         order = np.arange(n_train, dtype=np.int64)
     else:
         order = data.train_rows
-    # Views of the per-model scalars the stopping rules read and change.
-    objective_sum = state.scalars["objective_sum"]
-    eta = state.scalars["eta"]
     epochs_run = 0
     start = time.perf_counter()
     try:
-        for epoch in range(stopping.max_iter):
-            if stopping.epoch_tasks is not None:
-                stopping.epoch_tasks.begin(epoch)
+        while epochs_run < stopping.max_iter and active:
+            epoch = epochs_run
+            if tasks is not None:
+                tasks.begin(epoch)
             if verbose:
                 print(f"-- Epoch {epoch + 1}")
-            if shuffle:
-                _kernel.shuffle_rows(order, data.train_rows, seed, epoch)
             if pool is None:
-                bad_rows = [kernel(models, order, team)]
+                ran, bad_row, fired = runner.train(
+                    np.concatenate([units[u] for u in active]),
+                    order,
+                    rows=data.train_rows,
+                    seed=seed if shuffle else None,
+                    first_epoch=epoch,
+                    n_epochs=1 if each_epoch else stopping.max_iter - epoch,
+                    unit_sizes=np.array([len(units[u]) for u in active], np.int64),
+                    rules=[rules[u] for u in active] if kernel_rules else None,
+                    divisor=divisor,
+                    n_threads=team,
+                )
+                fired = {active[k] for k in fired}
+                bad_rows = [bad_row]
             else:
-                groups = np.array_split(models, min(n_threads, models.shape[0]))
-                bad_rows = list(
+                # (Threads only for one-vs-rest: unit u is model u.)
+                ran = 1
+                if shuffle:
+                    _kernel.shuffle_rows(order, data.train_rows, seed, epoch)
+                groups = np.array_split(
+                    np.array(active, dtype=np.int64), min(n_threads, len(active))
+                )
+                results = list(
                     pool.map(
-                        lambda g: _kernel_call_private(data, state, g, options, order),
+                        lambda g: _train_private(
+                            data,
+                            state,
+                            g,
+                            options,
+                            order,
+                            [rules[u] for u in g] if kernel_rules else None,
+                        ),
                         groups,
                     )
                 )
-            epochs_run = epoch + 1
-            _check_finite(data, bad_rows, epoch)
-            if stopping.epoch_tasks is not None and stopping.epoch_tasks.end(epoch):
+                bad_rows = [bad for bad, _ in results]
+                fired = {u for _, models in results for u in models}
+            epochs_run += ran
+            _check_finite(data, bad_rows, epochs_run - 1)
+            if tasks is not None and tasks.end(epochs_run - 1):
                 break  # a callback asked to stop: the model so far
             if not watch:
                 continue
-            # (Python floats: the same quotients as numpy's, without a numpy
-            # scalar per model and epoch.)
-            sums = objective_sum.tolist()
             still_active = []
             for u in active:
                 unit = units[u]
-                if stopping.validation_score is not None:
-                    value = stopping.validation_score(unit)
-                elif unit.shape[0] == 1:
-                    value = sums[unit_first[u]] / divisor
-                else:
-                    value = objective_sum[unit].sum() / divisor
+                if validation is not None:
+                    value = validation(unit)
+                    if rules[u].observe(value):
+                        fired.add(u)
+                elif verbose:
+                    value = state.scalars["objective_sum"][unit].sum() / divisor
                 if verbose:
                     _report(state, unit, n_train, value, stopping, start)
-                if rules[u].observe(value):
-                    if stopping.adaptive and eta[unit[0]] > ADAPTIVE_MIN_ETA:
-                        eta[unit] /= ADAPTIVE_DIVISOR
+                if u in fired:
+                    if stopping.adaptive and state.scalars["eta"][unit[0]] > (
+                        ADAPTIVE_MIN_ETA
+                    ):
+                        state.scalars["eta"][unit] /= ADAPTIVE_DIVISOR
                         rules[u].restart_count()
                     else:
                         if verbose:
                             print(
-                                f"Convergence after {epoch + 1} epochs took "
+                                f"Convergence after {epochs_run} epochs took "
                                 f"{time.perf_counter() - start:.2f} seconds"
                             )
                         n_iter[unit] = epochs_run
                         continue
                 still_active.append(u)
-            if len(still_active) < len(active):
-                active = still_active
-                if not active:
-                    break
-                models = np.concatenate([units[u] for u in active])
+            active = still_active
     finally:
         if pool is not None:
             pool.shutdown()
-    n_iter[models] = epochs_run  # the units still active ran every epoch
+    for u in active:  # the units still active ran every epoch
+        n_iter[units[u]] = epochs_run
     return n_iter
 
 

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from epoch_spy import spy_epochs
 from numpy.testing import assert_allclose, assert_array_equal
 from reference_sgd import reference_sgd
 from sklearn.base import clone
@@ -258,23 +259,10 @@ def test_shuffle_draws_fresh_permutations_and_is_deterministic(binary):
 def test_epoch_orders_differ(monkeypatch, binary):
     """Every epoch gets its own permutation (SGDClassifier replays one swap
     sequence)."""
-    from sgdclf import _training
-
     X, y = binary
-    orders = []
-    original = _training._kernel_epoch
-
-    def spy(data, params, options):
-        call = original(data, params, options)
-
-        def recording(models, order, n_threads):
-            orders.append(np.array(order))
-            return call(models, order, n_threads)
-
-        return recording
-
-    monkeypatch.setattr(_training, "_kernel_epoch", spy)
+    epochs = spy_epochs(monkeypatch)
     SGDLogisticClassifier(random_state=0, tol=None, max_iter=3).fit(X, y)
+    orders = [order for order, _ in epochs]
     assert len(orders) == 3
     for o in orders:
         assert_array_equal(np.sort(o), np.arange(len(y)))
@@ -530,3 +518,36 @@ def test_loss_log_loss_is_accepted_and_other_losses_point_to_sgdclassifier(binar
             SGDLogisticClassifier(loss=loss).fit(X, y)
     with pytest.raises(ValueError, match="loss='hinge'"):
         SGDLogisticClassifier(loss="hinge").partial_fit(X, y, classes=[0, 1])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(),
+        dict(tol=None, max_iter=7),
+        dict(shuffle=False),
+        dict(learning_rate="adaptive", eta0=0.5, n_iter_no_change=2, tol=1e-1),
+        dict(average=True, penalty="elasticnet", learning_rate="adagrad", eta0=0.1),
+        dict(multi_class="multinomial", alpha=1e-3),
+        dict(class_weight="balanced", n_iter_no_change=2),
+    ],
+    ids=repr,
+)
+def test_epochs_in_one_kernel_call_equal_epochs_one_by_one(monkeypatch, params):
+    """The kernel runs a fit's epochs and applies the stopping rules without
+    coming back to Python (EpochRunner.train); the fit is the one the epoch
+    loop gets coming back after every epoch. Three classes, so one-vs-rest
+    units stop at different epochs (the adaptive units lower eta at
+    different epochs)."""
+    X, y = make_classification(
+        n_samples=300, n_features=8, n_informative=5, n_classes=3, random_state=1
+    )
+    batched = SGDLogisticClassifier(random_state=3, **params).fit(X, y)
+    epochs = spy_epochs(monkeypatch)
+    one_by_one = SGDLogisticClassifier(random_state=3, **params).fit(X, y)
+    assert len(epochs) >= one_by_one.n_iter_
+    assert_array_equal(batched.coef_, one_by_one.coef_)
+    assert_array_equal(batched.intercept_, one_by_one.intercept_)
+    assert batched.n_iter_ == one_by_one.n_iter_
+    assert batched.t_ == one_by_one.t_

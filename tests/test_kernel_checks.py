@@ -152,3 +152,96 @@ def test_a_csr_column_beyond_the_width_stops_the_epoch_at_its_row(column, adagra
         arguments["options"] = _options(schedule=_kernel.SCHEDULES["adagrad"])
         arguments["adagrad_g"] = np.zeros((N_MODELS, N_FEATURES))
     assert _call(arguments) == row
+
+
+# ---------------------------------------------------------------- EpochRunner.train
+
+
+class _Rule:
+    """A stopping rule that records the values it was shown."""
+
+    def __init__(self, stop_at=None):
+        self.values = []
+        self.stop_at = stop_at
+
+    def observe(self, value):
+        self.values.append(value)
+        return len(self.values) == self.stop_at
+
+
+def _train_call(changes=None):
+    """A runner from _arguments(dense) and a valid train call's arguments
+    (two units: model 0, models 1 and 2; shuffled epochs)."""
+    arguments = _arguments(sparse=False)
+    models, order = arguments.pop("models"), arguments.pop("order")
+    runner = _kernel.EpochRunner(**arguments)
+    call = dict(
+        models=models,
+        order=order,
+        rows=None,
+        seed=5,
+        first_epoch=0,
+        n_epochs=3,
+        unit_sizes=np.array([1, 2], dtype=np.int64),
+        rules=[_Rule(), _Rule()],
+        divisor=float(N_ROWS),
+    )
+    call.update(changes or {})
+    return runner, arguments, call
+
+
+def _train(runner, call):
+    return runner.train(call.pop("models"), call.pop("order"), **call)
+
+
+def test_train_runs_epochs_and_shows_each_unit_its_objective():
+    runner, arguments, call = _train_call()
+    rules = call["rules"]
+    assert _train(runner, call) == (3, -1, [])
+    assert [len(r.values) for r in rules] == [3, 3]
+    state = arguments["state"]
+    assert rules[0].values[-1] == state["objective_sum"][0] / N_ROWS
+    assert rules[1].values[-1] == pytest.approx(
+        state["objective_sum"][1:].sum() / N_ROWS, rel=1e-15
+    )
+
+
+def test_train_stops_after_the_epoch_a_rule_fires():
+    runner, _, call = _train_call({"rules": [_Rule(), _Rule(stop_at=2)]})
+    assert _train(runner, call) == (2, -1, [1])
+
+
+def test_train_shuffles_each_epoch_as_shuffle_rows():
+    runner, _, call = _train_call({"n_epochs": 1, "first_epoch": 4})
+    order = call["order"]
+    _train(runner, call)
+    expected = np.empty(N_ROWS, dtype=np.int64)
+    _kernel.shuffle_rows(expected, None, 5, 4)
+    np.testing.assert_array_equal(order, expected)
+
+
+BROKEN_TRAIN = {
+    "units of more models than listed": {"unit_sizes": np.array([1, 3], np.int64)},
+    "units of fewer models than listed": {"unit_sizes": np.array([1, 1], np.int64)},
+    "an empty unit": {"unit_sizes": np.array([0, 1, 2], np.int64)},
+    "a rule short": {"rules": [_Rule()]},
+    "rows of another length than order": {"rows": np.arange(3, dtype=np.int64)},
+    "a row beyond X in rows": {
+        "rows": np.array([0, 1, 2, 3, 4, N_ROWS], dtype=np.int64)
+    },
+    "an order longer than X": {"order": np.zeros(N_ROWS + 1, dtype=np.int64)},
+    "a row beyond X in an unshuffled order": {
+        "seed": None,
+        "order": np.array([0, N_ROWS], dtype=np.int64),
+    },
+    "a model beyond coef": {"models": np.array([0, 1, N_MODELS], dtype=np.int64)},
+}
+
+
+@pytest.mark.parametrize("case", BROKEN_TRAIN)
+def test_train_checks_its_arguments_before_any_epoch(case):
+    runner, arguments, call = _train_call(BROKEN_TRAIN[case])
+    coef = arguments["coef"].copy()
+    with pytest.raises(ValueError):
+        _train(runner, call)
+    np.testing.assert_array_equal(arguments["coef"], coef)  # nothing trained

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from epoch_spy import spy_epochs
 from numpy.testing import assert_allclose, assert_array_equal
 from reference_sgd import reference_linear_models
 from scipy.special import softmax
@@ -350,21 +351,9 @@ def test_multinomial_team_of_threads_gives_identical_results(
         tol=1e-2,
     )
     one = SGDLogisticClassifier(n_jobs=1, **params).fit(X, y)
-    calls = []
-    original = _training._kernel_epoch
-
-    def spy(data, params, options):
-        call = original(data, params, options)
-
-        def recording(models, order, n_threads):
-            calls.append(n_threads)
-            return call(models, order, n_threads)
-
-        return recording
-
-    monkeypatch.setattr(_training, "_kernel_epoch", spy)
+    epochs = spy_epochs(monkeypatch)
     team = SGDLogisticClassifier(n_jobs=n_jobs, **params).fit(X, y)
-    assert set(calls) == {n_jobs}
+    assert {n_threads for _, n_threads in epochs} == {n_jobs}
     assert_array_equal(one.coef_, team.coef_)
     assert_array_equal(one.intercept_, team.intercept_)
     assert one.n_iter_ == team.n_iter_ < 30  # the tol rule saw the same objective

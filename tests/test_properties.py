@@ -28,6 +28,7 @@ import hypothesis
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from epoch_spy import spy_epochs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
@@ -434,23 +435,11 @@ def test_multinomial_team_on_wide_data(monkeypatch):
         penalty="elasticnet",
     )
     one = SGDLogisticClassifier(n_jobs=1, **params).fit(X, y)
-    threads = []
-    original = _training._kernel_epoch
-
-    def spy(data, parameters, options):
-        epoch = original(data, parameters, options)
-
-        def recording(models, order, n_threads):
-            threads.append(n_threads)
-            return epoch(models, order, n_threads)
-
-        return recording
-
-    monkeypatch.setattr(_training, "_kernel_epoch", spy)
+    epochs = spy_epochs(monkeypatch)
     for X_kind in (X, sp.csr_matrix(np.where(np.abs(X) < 1, 0.0, X))):
-        threads.clear()
+        epochs.clear()
         team = SGDLogisticClassifier(n_jobs=2, **params).fit(X_kind, y)
-        assert threads and set(threads) == {2}
+        assert epochs and {n_threads for _, n_threads in epochs} == {2}
         _assert_sound_predictions(team, X_kind)
     np.testing.assert_array_equal(
         SGDLogisticClassifier(n_jobs=2, **params).fit(X, y).coef_, one.coef_
