@@ -61,15 +61,30 @@ static inline void prefetch_bytes(const void* p, ptrdiff_t n_bytes) {
     }
 }
 
-/* sum_j w[j] x[j] in double: eight partial sums. */
+/* sum_j w[j] x[j] in double: eight partial sums. The last n % 8 products
+ * also go to different partial sums (4, 2, 1 of them), so that no partial sum
+ * adds more than one more product: a row's margin waits on this sum, and the
+ * serial tail of 30-feature rows (six additions into s[0]) cost ~2% of an
+ * epoch on breast cancer. (A tail loop indexing s[k] by a counter keeps s in
+ * memory instead of registers: 5% slower.) */
 #define SGDCLF_DOT_F64_BODY                                                   \
     double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                   \
     ptrdiff_t j = 0, k;                                                       \
     for (; j + 8 <= n; j += 8)                                                \
         for (k = 0; k < 8; k++)                                               \
             s[k] += w[j + k] * x[j + k];                                      \
-    for (; j < n; j++)                                                        \
-        s[0] += w[j] * x[j];                                                  \
+    if (j + 4 <= n) {                                                         \
+        for (k = 0; k < 4; k++)                                               \
+            s[k] += w[j + k] * x[j + k];                                      \
+        j += 4;                                                               \
+    }                                                                         \
+    if (j + 2 <= n) {                                                         \
+        s[4] += w[j] * x[j];                                                  \
+        s[5] += w[j + 1] * x[j + 1];                                          \
+        j += 2;                                                               \
+    }                                                                         \
+    if (j < n)                                                                \
+        s[6] += w[j] * x[j];                                                  \
     return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 
 /* float32 rows: the products and sixteen partial sums stay in float (one
