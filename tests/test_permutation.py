@@ -1,6 +1,7 @@
 """The kernel's epoch permutation (Fisher-Yates on a splitmix64 stream)."""
 
 import numpy as np
+import pytest
 from scipy.stats import chisquare
 
 from sgdclf import _kernel
@@ -17,8 +18,9 @@ def test_is_a_permutation_of_the_given_rows_and_deterministic():
     assert not np.array_equal(a, c)
 
 
-def test_every_position_is_equally_likely():
-    n, trials = 6, 30_000
+@pytest.mark.parametrize("n", [6, 7])  # (positions drawn in pairs: both ends)
+def test_every_position_is_equally_likely(n):
+    trials = 30_000
     counts = np.zeros((n, n))
     rows = np.arange(n, dtype=np.int64)
     out = np.empty_like(rows)
