@@ -63,7 +63,8 @@ class StoppingRule:
             self.count += 1
         else:
             self.count = 0
-        self.best = min(self.best, value)
+        if value < self.best:
+            self.best = value
         return self.count >= self.n_iter_no_change
 
     def restart_count(self):

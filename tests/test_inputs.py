@@ -483,3 +483,27 @@ def test_integer_seeds_are_checked_once_and_give_distinct_shuffles(data, monkeyp
     assert_array_equal(again.fit(X, y).coef_, fits[3])
     seeds = {_seed_of(k) for k in range(100_000)}
     assert len(seeds) > 99_990 and all(0 <= s < 2**31 for s in seeds)
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        np.array([2, 0, 1, 1, 0, 2]),  # 0 .. K-1: their own codes
+        np.array([5, -3, 5, 7, -3], dtype=np.int32),
+        np.array([1, 3, 3, 1], dtype=np.uint8),
+        np.array([True, False, True]),
+        np.array([True, True]),
+        np.array([0, 2, 2]),  # starts at 0, not 0 .. K-1
+        np.array([1, 2, 0, 3, 3], dtype=np.int64)[::2],  # a strided view
+        np.array([0.5, -1.0, 0.5]),
+        np.array(["b", "a", "b"]),
+    ],
+    ids=repr,
+)
+def test_label_codes_are_the_index_into_the_sorted_distinct_labels(y):
+    from sgdclf._classifier import _labels
+
+    classes, codes = _labels(y)
+    np.testing.assert_array_equal(classes, np.unique(y))
+    assert classes.dtype == y.dtype and codes.dtype == np.int32
+    np.testing.assert_array_equal(classes[codes], y)
