@@ -1,9 +1,12 @@
 """The inner loop of sgdclf: one epoch of per-example logistic-regression SGD.
 
 Everything that is not the inner loop (validation, labels, weights, schedules,
-stopping rules, attributes) lives in Python; see ``_training.py``.
+stopping rules, attributes) lives in Python; see ``_training.py``. The one
+loop above it here, ``EpochRunner.train``, runs epochs back to back (each
+with its permutation) and shows the stopping rules the epochs' objectives,
+so that a fit of many short epochs does not return to Python for each.
 
-One call runs one epoch over the rows listed in ``order`` for a set of linear
+One epoch runs over the rows listed in ``order`` for a set of linear
 models that share the data: one model for a binary problem, one per class for
 one-vs-rest or multinomial. Each example is read once and updates every model,
 with the GIL released. For one model with margin p = w . x + b, the loss's
