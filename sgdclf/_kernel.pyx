@@ -1511,9 +1511,9 @@ cdef class EpochRunner:
                     permute_rows(&order[0], n_order, row_list, shuffle_seed,
                                  first_epoch + k)
             bad_row = self.epoch(models, order, n_threads)
-            if bad_row != -1 or rules is None:
-                if bad_row != -1:
-                    return k + 1, bad_row, fired
+            if bad_row != -1:
+                return k + 1, bad_row, fired
+            if rules is None:
                 continue
             at = 0
             for u in range(unit_sizes.shape[0]):
