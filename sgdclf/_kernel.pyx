@@ -1623,6 +1623,12 @@ cdef inline uint64_t splitmix64(uint64_t* state) noexcept nogil:
     return z ^ (z >> 31)
 
 
+def mixed_seed(uint64_t value):
+    """``value`` through one splitmix64 step, as a seed in [0, 2**31): the
+    estimator's seed for an integer random_state."""
+    return splitmix64(&value) & 0x7FFFFFFFULL
+
+
 cdef inline uint64_t below32(uint64_t x, uint64_t bound,
                              uint64_t* state) noexcept nogil:
     """Uniform integer in [0, bound), bound <= 2**32, from 32 random bits x:
