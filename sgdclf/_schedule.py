@@ -55,9 +55,11 @@ class StoppingRule:
         self.sign = 1.0 if minimize else -1.0
         self.best = math.inf
         self.count = 0
+        self.last = None  # the value observe saw last
 
     def observe(self, value):
         """Record one epoch's value; True when the plateau is long enough."""
+        self.last = value
         value = self.sign * value
         if self.tol is not None and value > self.best - self.tol:
             self.count += 1

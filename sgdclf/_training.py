@@ -281,14 +281,10 @@ def run_epochs(data, state, options, stopping, *, seed, shuffle, n_jobs, verbose
             still_active = []
             for u in active:
                 unit = units[u]
-                if validation is not None:
-                    value = validation(unit)
-                    if rules[u].observe(value):
-                        fired.add(u)
-                elif verbose:
-                    value = state.scalars["objective_sum"][unit].sum() / divisor
-                if verbose:
-                    _report(state, unit, n_train, value, stopping, start)
+                if validation is not None and rules[u].observe(validation(unit)):
+                    fired.add(u)
+                if verbose:  # (the value the rule saw, the kernel's or the score)
+                    _report(state, unit, n_train, rules[u].last, stopping, start)
                 if u in fired:
                     if stopping.adaptive and state.scalars["eta"][unit[0]] > (
                         ADAPTIVE_MIN_ETA

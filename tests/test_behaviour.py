@@ -290,7 +290,7 @@ def test_verbose_prints_epochs(binary, capsys):
     X, y = binary
     SGDLogisticClassifier(verbose=1, max_iter=2, tol=None, random_state=0).fit(X, y)
     out = capsys.readouterr().out
-    assert "-- Epoch 2" in out and "Avg. loss" in out
+    assert "-- Epoch 2" in out and "Avg. loss" in out and "Objective: " in out
 
 
 def test_attributes_and_probabilities(multi):
