@@ -8,6 +8,7 @@ outside an array. Each case breaks one argument of a valid call.
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from kernel_arguments import kernel_options
 
 from sgdclf import _kernel
 
@@ -15,21 +16,19 @@ N_ROWS, N_FEATURES, N_MODELS = 6, 4, 3
 
 
 def _options(**changes):
-    options = dict(
-        penalty=_kernel.PENALTIES["elasticnet"],
-        alpha=1e-3,
-        l1_ratio=0.15,
-        schedule=_kernel.SCHEDULES["constant"],
-        eta0=0.01,
-        power_t=0.5,
-        optimal_init=0.0,
-        fit_intercept=True,
-        average_start=1.0,
-        track_objective=True,
-        multinomial=False,
+    """Elasticnet, averaging from the first step, a constant step: every
+    optimiser array in use."""
+    return kernel_options(
+        **{
+            "penalty": _kernel.PENALTIES["elasticnet"],
+            "alpha": 1e-3,
+            "schedule": _kernel.SCHEDULES["constant"],
+            "eta0": 0.01,
+            "optimal_init": 0.0,
+            "average_start": 1.0,
+            **changes,
+        }
     )
-    options.update(changes)
-    return options
 
 
 def _arguments(sparse):

@@ -3,28 +3,9 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from kernel_arguments import kernel_options
 
 from sgdclf import _kernel
-
-
-def _options(**changes):
-    """A valid options dict: L2, the "optimal" schedule, the objective tracked."""
-    return dict(
-        dict(
-            penalty=_kernel.PENALTIES["l2"],
-            alpha=1e-2,
-            l1_ratio=0.15,
-            schedule=_kernel.SCHEDULES["optimal"],
-            eta0=0.1,
-            power_t=0.5,
-            optimal_init=100.0,
-            fit_intercept=True,
-            average_start=0.0,
-            track_objective=True,
-            multinomial=False,
-        ),
-        **changes,
-    )
 
 
 def _fit_coef(penalty, l1_ratio, schedule="optimal"):
@@ -47,7 +28,7 @@ def _fit_coef(penalty, l1_ratio, schedule="optimal"):
         adagrad_g=np.zeros((1, 5)) if schedule == "adagrad" else empty,
         model_class=np.ones(1, dtype=np.int32),
         state=state,
-        options=_options(
+        options=kernel_options(
             penalty=_kernel.PENALTIES[penalty],
             l1_ratio=l1_ratio,
             schedule=_kernel.SCHEDULES[schedule],
@@ -92,7 +73,7 @@ def _runner(X, coef, state, sparse):
         adagrad_g=empty,
         model_class=np.ones(1, dtype=np.int32),
         state=state,
-        options=_options(),
+        options=kernel_options(),
     )
 
 
