@@ -495,6 +495,10 @@ def test_integer_seeds_are_checked_once_and_give_distinct_shuffles(data, monkeyp
         np.array([True, True]),
         np.array([0, 2, 2]),  # starts at 0, not 0 .. K-1
         np.array([1, 2, 0, 3, 3], dtype=np.int64)[::2],  # a strided view
+        np.array([7, 0, 10**12, 7]),  # too wide a span for the kernel's table
+        np.array([2**63 - 1, -(2**63), 0]),  # max - min overflows int64
+        np.array([2**64 - 1, 1, 1], dtype=np.uint64),  # beyond int64
+        np.array([-1, 1, 1, -1, 1], dtype=np.int8),
         np.array([0.5, -1.0, 0.5]),
         np.array(["b", "a", "b"]),
     ],
@@ -507,3 +511,14 @@ def test_label_codes_are_the_index_into_the_sorted_distinct_labels(y):
     np.testing.assert_array_equal(classes, np.unique(y))
     assert classes.dtype == y.dtype and codes.dtype == np.int32
     np.testing.assert_array_equal(classes[codes], y)
+
+
+def test_kernel_label_codes_refuses_a_wide_span_and_empty_labels():
+    from sgdclf import _kernel
+
+    y = np.array([3, 0, 3, 5])
+    classes, codes = _kernel.label_codes(y, max_span=6)  # 5 - 0 < 6: a table
+    np.testing.assert_array_equal(classes, [0, 3, 5])
+    np.testing.assert_array_equal(codes, [1, 0, 1, 2])
+    assert _kernel.label_codes(y, max_span=5) is None  # 5 - 0 >= 5
+    assert _kernel.label_codes(y[:0], max_span=10) is None
