@@ -170,13 +170,17 @@ class TrainingState:
         else:
             scalars["t"] = 1.0
             coef = initial(coef_init, shape, dtype, "coef_init")
-            scalars["intercept"] = initial(
-                intercept_init, (n_models,), dtype, "intercept_init"
-            )
+            if intercept_init is not None:  # (else the zeros of np.zeros)
+                scalars["intercept"] = initial(
+                    intercept_init, (n_models,), dtype, "intercept_init"
+                )
         arrays = {}
+        unused = None  # (one array with no rows for all the unused pieces)
         for piece in OPTIMISER:
             if not piece.used(p):
-                arrays[piece.array] = np.zeros((0, n_features), dtype=dtype)
+                if unused is None:
+                    unused = np.zeros((0, n_features), dtype=dtype)
+                arrays[piece.array] = unused
                 continue
             kept = None
             if previous is not None and (resume or piece.kept_by_new_fit):
