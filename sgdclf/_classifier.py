@@ -13,6 +13,7 @@ fit / partial_fit, each step one method:
 import functools
 import warnings
 from dataclasses import dataclass
+from itertools import repeat
 from numbers import Integral, Real
 
 import numpy as np
@@ -1137,24 +1138,26 @@ def _plain(X, y):
 
 # Parameter sets that passed _validate_params (see there).
 _VALID_PARAMS = set()
-_SCALAR_TYPES = (str, int, float, bool, type(None))
+_SCALAR_TYPES = frozenset((str, int, float, bool, type(None)))
 
 
 def _params_key(estimator):
     """The estimator's class and parameter values as a hashable key, or None
     when a value is not a plain immutable scalar (a dict, a RandomState...).
     Types are part of the key: True == 1, but the constraints tell them
-    apart."""
+    apart. (Built by map over the names: a loop in Python cost ~5 us.)"""
+    names = estimator._get_param_names()
     values = vars(estimator)
-    key = [type(estimator)]
-    for name in estimator._get_param_names():
-        value = values.get(name, values)  # (a missing one: not a scalar)
-        if type(value) not in _SCALAR_TYPES:
-            return None
-        if name == "random_state" and type(value) is int and 0 <= value < 2**32:
-            value = "a valid seed"  # (every one passes: one key for them all)
-        key.append((type(value), value))
-    return tuple(key)
+    found = tuple(map(values.get, names, repeat(values)))  # (missing: not a scalar)
+    types = tuple(map(type, found))
+    if not _SCALAR_TYPES.issuperset(types):
+        return None
+    seed = values.get("random_state")
+    if type(seed) is int and 0 <= seed < 2**32:
+        # Every one passes: one key for them all.
+        at = names.index("random_state")
+        found = (*found[:at], "a valid seed", *found[at + 1 :])
+    return (type(estimator), found, types)
 
 
 def _seed_of(random_state):

@@ -77,9 +77,9 @@ def _runner(data, state, options):
     epochs; binding the arrays each time cost more than the rows)."""
     X = data.X
     rows = (
-        dict(data=X.data, indices=X.indices, indptr=X.indptr)
-        if sp.issparse(X)
-        else dict(X=X)
+        dict(X=X)
+        if isinstance(X, np.ndarray)  # (scipy's issparse is an ABC check)
+        else dict(data=X.data, indices=X.indices, indptr=X.indptr)
     )
     runner = _kernel.EpochRunner(
         **rows,
