@@ -835,8 +835,7 @@ cdef struct Problem:
     # epoch; Epoch.last records the step up to which each weight is current.
     bint lazy_adagrad
     # follow_sq_norm: x . x of each row, computed when an epoch first reaches
-    # the row (-1 until then); else NULL. Written by the leader only; the
-    # EpochRunner allocates it (_bind) and frees it.
+    # the row (-1 until then); else NULL. Written by the leader only.
     double* row_sq_norms
     Options opt
 
@@ -1305,7 +1304,8 @@ cdef int _bind(
     """Check the arrays against each other and point the runner's Problem at them."""
     cdef Problem* p = &runner.problem
     cdef Options* opt = &p.opt
-    cdef Py_ssize_t n_models = coef.shape[0], n_features = coef.shape[1], i
+    cdef Py_ssize_t n_models = coef.shape[0], n_features = coef.shape[1]
+    cdef double[::1] cache
     if n_models < 1 or n_features < 1:
         raise ValueError(f"coef has shape {(n_models, n_features)}: no models")
     if state.shape[0] != n_models or model_class.shape[0] != n_models:
@@ -1337,14 +1337,12 @@ cdef int _bind(
     p.model_class = &model_class[0]
     p.state = &state[0]
     p.n_models = n_models
-    free(p.row_sq_norms)
     p.row_sq_norms = NULL
+    runner.row_sq_norms = None
     if opt.follow_sq_norm and n_rows > 0:
-        p.row_sq_norms = <double*>malloc(n_rows * sizeof(double))
-        if p.row_sq_norms == NULL:
-            raise MemoryError()
-        for i in range(n_rows):
-            p.row_sq_norms[i] = -1.0
+        runner.row_sq_norms = np.full(n_rows, -1.0)
+        cache = runner.row_sq_norms
+        p.row_sq_norms = &cache[0]
     runner.single = floating is float
     runner.wide = index_t is int64_t
     return 0
@@ -1392,6 +1390,7 @@ cdef class EpochRunner:
     cdef bint single            # float32 (else float64)
     cdef bint wide              # int64 indices (else int32)
     cdef object arrays          # the arrays the pointers point into
+    cdef object row_sq_norms    # the Problem's row_sq_norms, or None
 
     def __init__(self, *, X=None, data=None, indices=None, indptr=None, y_code,
                  sample_weight, coef, average_coef, l1_q, adagrad_g, model_class,
@@ -1433,9 +1432,6 @@ cdef class EpochRunner:
                 self, values, indices, indptr, n_rows, sparse, y_code,
                 sample_weight, coef, average_coef, l1_q, adagrad_g, model_class,
                 state)
-
-    def __dealloc__(self):
-        free(self.problem.row_sq_norms)
 
     def run(self, const int64_t[::1] models, const int64_t[::1] order,
             int n_threads=1):
