@@ -322,6 +322,21 @@ def test_csr_with_strided_data_is_used_not_refused():
     )
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_csr_storing_no_values_fits_like_zeros(n_classes):
+    # The kernel gets no indices pointer for such a matrix and reads its rows
+    # as rows of length 0; the fuzzed command line found that the one-model
+    # loop for dense rows read n_features values of them instead.
+    y = np.arange(30) % n_classes
+    X = sp.csr_matrix((30, 5))
+    assert X.nnz == 0
+    params = dict(max_iter=3, tol=None, random_state=0)
+    got = SGDLogisticClassifier(**params).fit(X, y)
+    zeros = SGDLogisticClassifier(**params).fit(np.zeros((30, 5)), y)
+    assert_array_equal(got.coef_, 0.0)
+    assert_array_equal(got.intercept_, zeros.intercept_)
+
+
 def test_one_class(data):
     X, _ = data
     with pytest.raises(ValueError, match="at least 2 classes"):

@@ -289,9 +289,25 @@ def test_unknown_multi_class_is_rejected(multi):
 
 @pytest.mark.parametrize("shuffle", [False, True])
 @pytest.mark.parametrize("average", [False, True])
-def test_ovr_one_pass_equals_separate_binary_fits(multi, shuffle, average):
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"penalty": "elasticnet", "dtype": np.float32},
+        # Decay 1/2 a step: the lazy scale is folded into the weights every
+        # ~30 steps (WSCALE_MIN).
+        {"alpha": 0.5, "learning_rate": "constant", "eta0": 1.0},
+    ],
+)
+def test_ovr_one_pass_equals_separate_binary_fits(multi, shuffle, average, options):
+    # The binary fits run the kernel's one-model loop on dense rows
+    # (run_dense_epoch_one_model), one-vs-rest its loop over models
+    # (run_epoch): the two must step each model alike, to the bit.
     X, y = multi
+    options = dict(options)
+    X = X.astype(options.pop("dtype", np.float64))
     params = dict(random_state=0, shuffle=shuffle, average=average, max_iter=20)
+    params.update(options)
     ovr = SGDLogisticClassifier(**params).fit(X, y)
     for k, label in enumerate(ovr.classes_):
         # Same seed, same permutations: model k sees the examples in the same
