@@ -431,7 +431,7 @@ cdef void truncate_l1(floating* v, floating* q, floating* A, Lazy* lz, double u,
     takes the same arithmetic, branch-free, in _dense.h.)
     """
     cdef Py_ssize_t j, k
-    cdef double s = lz.wscale, avg_alpha = lz.avg_alpha
+    cdef double s = lz.wscale, avg_alpha = lz.avg_alpha, inv_s = 1.0 / s
     if ind == NULL and not track:
         if floating is double:
             truncate_l1_dense_f64(v, q, A if averaging else NULL, nnz, s, u, avg_alpha)
@@ -454,7 +454,7 @@ cdef void truncate_l1(floating* v, floating* q, floating* A, Lazy* lz, double u,
                 w_new = 0.0
         else:
             continue
-        v[k] = <floating>(w_new / s)
+        v[k] = <floating>(w_new * inv_s)
         q[k] += <floating>(s * (v[k] - z))
         if averaging:
             A[k] -= <floating>(avg_alpha * (v[k] - z))
