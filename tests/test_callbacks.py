@@ -132,6 +132,30 @@ def test_no_callbacks_no_tasks(data, monkeypatch):
     clf.fit(X, y)
 
 
+def test_a_search_without_callbacks_makes_no_tasks(data, monkeypatch):
+    # GridSearchCV hands its task context to every fit, callbacks or not.
+    X, y = data
+    made = []
+    real = SGDLogisticClassifier._init_callback_context
+
+    def spy(self, *args, **kwargs):
+        made.append(self)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(SGDLogisticClassifier, "_init_callback_context", spy)
+    grid = {"alpha": [1e-4, 1e-3]}
+    base = SGDLogisticClassifier(max_iter=2, tol=None, random_state=0)
+    GridSearchCV(base, grid, cv=2).fit(X, y)
+    assert made == []
+
+    # A callback of the search that is not propagated still sees the fits'
+    # tasks in its task tree.
+    recorder = Recorder()
+    GridSearchCV(base, grid, cv=2).set_callbacks(recorder).fit(X, y)
+    assert len(made) == 2 * 2 + 1
+    assert recorder.count("end", "epoch") == 0  # (our tasks, not its hooks)
+
+
 def test_progress_bar_needs_rich_as_scikit_learn_says(data):
     X, y = data
     try:
