@@ -272,6 +272,10 @@ cdef extern from "_dense.h" nogil:
     void prefetch_bytes(const void* p, Py_ssize_t n_bytes)
     double dense_dot_f64(const double* w, const double* x, Py_ssize_t n)
     double dense_dot_f32(const float* w, const float* x, Py_ssize_t n)
+    void dense_dots_f64(const double* W, Py_ssize_t stride, const int64_t* rows,
+                        Py_ssize_t k, const double* x, Py_ssize_t n, double* out)
+    void dense_dots_f32(const float* W, Py_ssize_t stride, const int64_t* rows,
+                        Py_ssize_t k, const float* x, Py_ssize_t n, double* out)
     void dense_axpy_f64(double* w, double a, const double* x, Py_ssize_t n)
     void dense_axpy_f32(float* w, float a, const float* x, Py_ssize_t n)
     void dense_axpy_norms_f64(double* w, double a, const double* x, Py_ssize_t n,
@@ -950,16 +954,24 @@ cdef inline void row_margins(const floating* x, const index_t* ind, Py_ssize_t n
                              const Problem* p, Epoch* ep,
                              double* margin) noexcept nogil:
     """margin[mi] = w . x + b for the thread's models (and vx[mi] = v . x, the
-    part the step reuses)."""
-    cdef Py_ssize_t mi, m
-    cdef floating* w
+    part the step reuses). A dense row's dots are one call for all models."""
+    cdef Py_ssize_t mi
+    cdef floating* W = <floating*>p.coef
+    if p.lazy_adagrad:
+        for mi in range(ep.lo, ep.hi):
+            catch_up_row(ind, nnz, p, ep, mi, W + ep.models[mi] * p.n_features)
+    if ind == NULL:
+        if floating is double:
+            dense_dots_f64(W, p.n_features, ep.models + ep.lo, ep.hi - ep.lo,
+                           x, nnz, ep.vx + ep.lo)
+        else:
+            dense_dots_f32(W, p.n_features, ep.models + ep.lo, ep.hi - ep.lo,
+                           x, nnz, ep.vx + ep.lo)
+    else:
+        for mi in range(ep.lo, ep.hi):
+            ep.vx[mi] = row_dot(W + ep.models[mi] * p.n_features, x, ind, nnz)
     for mi in range(ep.lo, ep.hi):
-        m = ep.models[mi]
-        w = <floating*>p.coef + m * p.n_features
-        if p.lazy_adagrad:
-            catch_up_row(ind, nnz, p, ep, mi, w)
-        ep.vx[mi] = row_dot(w, x, ind, nnz)
-        margin[mi] = ep.lazy[mi].wscale * ep.vx[mi] + p.state[m].intercept
+        margin[mi] = ep.lazy[mi].wscale * ep.vx[mi] + p.state[ep.models[mi]].intercept
 
 
 cdef inline void add_loss(ModelState* st, double loss) noexcept nogil:

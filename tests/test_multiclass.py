@@ -294,6 +294,10 @@ def test_unknown_multi_class_is_rejected(multi):
     [
         {},
         {"penalty": "elasticnet", "dtype": np.float32},
+        # Rows longer than SGDCLF_INLINE_MAX (32): the instruction-set clones
+        # of the dots (one call for all models) and of the axpy.
+        {"repeat": 3},
+        {"repeat": 3, "dtype": np.float32, "penalty": "l1"},
         # Decay 1/2 a step: the lazy scale is folded into the weights every
         # ~30 steps (WSCALE_MIN).
         {"alpha": 0.5, "learning_rate": "constant", "eta0": 1.0},
@@ -305,7 +309,7 @@ def test_ovr_one_pass_equals_separate_binary_fits(multi, shuffle, average, optio
     # (run_epoch): the two must step each model alike, to the bit.
     X, y = multi
     options = dict(options)
-    X = X.astype(options.pop("dtype", np.float64))
+    X = np.tile(X, options.pop("repeat", 1)).astype(options.pop("dtype", np.float64))
     params = dict(random_state=0, shuffle=shuffle, average=average, max_iter=20)
     params.update(options)
     ovr = SGDLogisticClassifier(**params).fit(X, y)
